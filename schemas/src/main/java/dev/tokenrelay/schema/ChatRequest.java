@@ -1,0 +1,45 @@
+package dev.tokenrelay.schema;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * A chat request as clients produce it to the requests topic (key: {@link #id()}).
+ *
+ * @param id         the request id, also the Kafka key; unique per logical request
+ * @param generation 0 for a first submission; a replay re-submits the same id as a higher generation
+ * @param body       an OpenAI chat-completions request body ({@code model}, {@code messages}, ...)
+ * @param pool       the account pool to use; {@code null} means the configured default pool
+ * @param account    a pinned account: exactly this account is called, with no failover
+ * @param deadline   when the request stops being worth answering; {@code null} means no deadline
+ * @param metadata   free-form JSON returned unchanged in the result
+ */
+public record ChatRequest(
+        String id, int generation, ObjectNode body, String pool, String account, Instant deadline, JsonNode metadata) {
+
+    public ChatRequest {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(body, "body");
+        if (generation < 0) {
+            throw new IllegalArgumentException("generation must be >= 0");
+        }
+    }
+
+    /** The key that tells one submission of a request from another: the id and its generation. */
+    public String submissionKey() {
+        return generation == 0 ? id : id + "#" + generation;
+    }
+
+    /** The model the body asks for, or {@code null}. */
+    public String model() {
+        JsonNode model = body.get("model");
+        return model == null || !model.isTextual() ? null : model.asText();
+    }
+
+    /** Whether the request names one account, which then gets no failover. */
+    public boolean pinned() {
+        return account != null;
+    }
+}
