@@ -1,0 +1,90 @@
+package dev.tokenrelay.config;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * One upstream account: where to send calls, with which credential, and how many at once.
+ *
+ * @param provider the API the account speaks; required
+ * @param baseUrl the API's base URL; required, absolute http or https with a host and no user info
+ * @param apiKey the credential; optional, absent means calls carry no Authorization header
+ * @param models the models this account serves; default empty, meaning any model
+ * @param maxInFlight the most concurrent calls; optional (at least 1), absent means
+ *     {@link ProcessorSettings#defaultMaxInFlight()}
+ * @param connectTimeout how long to wait for a connection; default 5s
+ * @param responseTimeout how long to wait for the whole response; default 120s
+ */
+public record AccountConfig(ProviderType provider, URI baseUrl, Secret apiKey, List<String> models, Integer maxInFlight,
+        Duration connectTimeout, Duration responseTimeout) {
+
+    /** Default {@link #connectTimeout()}. */
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    /** Default {@link #responseTimeout()}: long, because a long completion streams for minutes. */
+    public static final Duration DEFAULT_RESPONSE_TIMEOUT = Duration.ofSeconds(120);
+
+    /** Applies the defaults and checks every value. */
+    public AccountConfig {
+        if (provider == null) {
+            throw new InvalidConfigException("provider", "required");
+        }
+        baseUrl = checkBaseUrl(baseUrl);
+        models = checkModels(models);
+        if (maxInFlight != null && maxInFlight < 1) {
+            throw new InvalidConfigException("maxInFlight", "must be at least 1, got " + maxInFlight);
+        }
+        connectTimeout = Settings.positive(connectTimeout, DEFAULT_CONNECT_TIMEOUT, "connectTimeout");
+        responseTimeout = Settings.positive(responseTimeout, DEFAULT_RESPONSE_TIMEOUT, "responseTimeout");
+    }
+
+    /** An account with a base URL and a key and every other setting at its default. */
+    public AccountConfig(ProviderType provider, URI baseUrl, Secret apiKey) {
+        this(provider, baseUrl, apiKey, null, null, null, null);
+    }
+
+    /** {@link #maxInFlight()} when set, else the processor-wide default. */
+    public int effectiveMaxInFlight(ProcessorSettings processor) {
+        return maxInFlight != null ? maxInFlight : processor.defaultMaxInFlight();
+    }
+
+    /** Whether this account may be sent a request for {@code model}: it lists the model, or lists none. */
+    public boolean servesModel(String model) {
+        return models.isEmpty() || models.contains(model);
+    }
+
+    private static URI checkBaseUrl(URI url) {
+        if (url == null) {
+            throw new InvalidConfigException("baseUrl", "required");
+        }
+        // Checked before anything that quotes the URL, so that credentials in it are not repeated.
+        if (url.getRawUserInfo() != null) {
+            throw new InvalidConfigException("baseUrl", "must not contain user info; put the credential in apiKey");
+        }
+        String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
+        if (!url.isAbsolute() || !(scheme.equals("http") || scheme.equals("https")) || url.getHost() == null) {
+            throw new InvalidConfigException("baseUrl", "not an absolute http(s) URL: '" + url + "'");
+        }
+        return url;
+    }
+
+    private static List<String> checkModels(List<String> models) {
+        if (models == null) {
+            return List.of();
+        }
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < models.size(); i++) {
+            String model = models.get(i);
+            if (model == null || model.isBlank()) {
+                throw new InvalidConfigException("models" + ConfigPaths.index(i), "must not be blank");
+            }
+            if (!seen.add(model)) {
+                throw new InvalidConfigException("models" + ConfigPaths.index(i), "model '" + model + "' is listed twice");
+            }
+        }
+        return List.copyOf(models);
+    }
+}

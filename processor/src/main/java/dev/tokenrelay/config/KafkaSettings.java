@@ -1,0 +1,73 @@
+package dev.tokenrelay.config;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Where the Kafka cluster is and how the Streams application identifies itself.
+ *
+ * @param bootstrapServers the cluster to join; null (or blank, which is normalized to null) starts
+ *     the embedded broker
+ * @param applicationId the Kafka Streams {@code application.id}: instances sharing it share the
+ *     work; default {@code tokenrelay}
+ * @param embedded settings of the embedded broker, used only when {@link #useEmbedded()}
+ * @param streams further Kafka Streams and client properties, passed through as-is; default empty
+ */
+public record KafkaSettings(String bootstrapServers, String applicationId, EmbeddedBroker embedded,
+        Map<String, String> streams) {
+
+    /** Default {@link #applicationId()}. */
+    public static final String DEFAULT_APPLICATION_ID = "tokenrelay";
+
+    // application.id prefixes internal topic names, so it is held to the topic-name characters.
+    private static final Pattern APPLICATION_ID = Pattern.compile("[a-zA-Z0-9._-]{1,200}");
+
+    // These have settings of their own; accepting them in the pass-through as well would leave
+    // two places to set one thing, and one of them silently losing.
+    private static final Map<String, String> OWN_SETTINGS = Map.of(
+            "bootstrap.servers", "bootstrapServers",
+            "application.id", "applicationId");
+
+    /** Applies the defaults and checks every value. */
+    public KafkaSettings {
+        bootstrapServers = bootstrapServers == null || bootstrapServers.isBlank() ? null : bootstrapServers.strip();
+        applicationId = applicationId == null ? DEFAULT_APPLICATION_ID : applicationId;
+        if (!APPLICATION_ID.matcher(applicationId).matches()) {
+            throw new InvalidConfigException("applicationId", "'" + applicationId
+                    + "' is not valid: use 1 to 200 of letters, digits, '.', '_' and '-'");
+        }
+        embedded = embedded == null ? EmbeddedBroker.defaults() : embedded;
+        streams = checkStreams(streams);
+    }
+
+    /** The embedded broker with application id {@code tokenrelay} and no extra properties. */
+    public static KafkaSettings defaults() {
+        return new KafkaSettings(null, null, null, null);
+    }
+
+    /** Whether to start the embedded broker, that is whether no bootstrap servers are configured. */
+    public boolean useEmbedded() {
+        return bootstrapServers == null;
+    }
+
+    private static Map<String, String> checkStreams(Map<String, String> streams) {
+        if (streams == null) {
+            return Map.of();
+        }
+        Set<String> keys = streams.keySet();
+        for (String key : keys) {
+            String path = ConfigPaths.join("streams", ConfigPaths.key(key));
+            if (OWN_SETTINGS.containsKey(key)) {
+                throw new InvalidConfigException(path, "set kafka." + OWN_SETTINGS.get(key) + " instead");
+            }
+            // Only the key is named: pass-through values can be passwords (sasl.jaas.config).
+            if (streams.get(key) == null) {
+                throw new InvalidConfigException(path, "must have a value");
+            }
+        }
+        return Collections.unmodifiableMap(new LinkedHashMap<>(streams));
+    }
+}

@@ -1,0 +1,52 @@
+package dev.tokenrelay.config;
+
+import java.time.Duration;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * How the processor itself runs.
+ *
+ * @param dedupeRetention how long a request id is remembered to drop a resubmitted request; default 7d
+ * @param drainInterval how often completed upstream calls are drained on the stream thread; default 10ms
+ * @param defaultMaxInFlight concurrent calls per account unless the account sets its own; default 64
+ * @param shutdownTimeout how long a shutdown waits for in-flight work; default 30s
+ */
+public record ProcessorSettings(Duration dedupeRetention, Duration drainInterval, int defaultMaxInFlight,
+        Duration shutdownTimeout) {
+
+    /** Default {@link #dedupeRetention()}. */
+    public static final Duration DEFAULT_DEDUPE_RETENTION = Duration.ofDays(7);
+    /** Default {@link #drainInterval()}: short, because a completed call waits this long at most to be forwarded. */
+    public static final Duration DEFAULT_DRAIN_INTERVAL = Duration.ofMillis(10);
+    /** Default {@link #defaultMaxInFlight()}. */
+    public static final int DEFAULT_MAX_IN_FLIGHT = 64;
+    /** Default {@link #shutdownTimeout()}. */
+    public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
+
+    /** Applies the defaults for absent durations and checks every value. */
+    public ProcessorSettings {
+        dedupeRetention = Settings.positive(dedupeRetention, DEFAULT_DEDUPE_RETENTION, "dedupeRetention");
+        drainInterval = Settings.positive(drainInterval, DEFAULT_DRAIN_INTERVAL, "drainInterval");
+        if (defaultMaxInFlight < 1) {
+            throw new InvalidConfigException("defaultMaxInFlight", "must be at least 1, got " + defaultMaxInFlight);
+        }
+        shutdownTimeout = Settings.positive(shutdownTimeout, DEFAULT_SHUTDOWN_TIMEOUT, "shutdownTimeout");
+    }
+
+    /** Every setting at its default. */
+    public static ProcessorSettings defaults() {
+        return new ProcessorSettings(null, null, DEFAULT_MAX_IN_FLIGHT, null);
+    }
+
+    // Boxed: Jackson hands an absent int over as 0, which must mean "default", not "invalid".
+    @JsonCreator
+    private static ProcessorSettings fromYaml(@JsonProperty("dedupeRetention") Duration dedupeRetention,
+            @JsonProperty("drainInterval") Duration drainInterval,
+            @JsonProperty("defaultMaxInFlight") Integer defaultMaxInFlight,
+            @JsonProperty("shutdownTimeout") Duration shutdownTimeout) {
+        return new ProcessorSettings(dedupeRetention, drainInterval,
+                defaultMaxInFlight == null ? DEFAULT_MAX_IN_FLIGHT : defaultMaxInFlight, shutdownTimeout);
+    }
+}
