@@ -1,0 +1,157 @@
+package dev.tokenrelay;
+
+import dev.tokenrelay.config.TokenRelayConfig;
+import dev.tokenrelay.kafka.EmbeddedKafkaBroker;
+import dev.tokenrelay.kafka.TopicAdmin;
+import dev.tokenrelay.kafka.Topics;
+import dev.tokenrelay.upstream.Providers;
+import dev.tokenrelay.upstream.UpstreamCaller;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running tokenrelay processor: the Kafka connection (or the embedded broker it started), the
+ * topics, the upstream caller and the Kafka Streams application. Several instances with the same
+ * application id share the work.
+ */
+public final class TokenRelay implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TokenRelay.class);
+
+    private final TokenRelayConfig config;
+    private final EmbeddedKafkaBroker broker;
+    private final String bootstrapServers;
+    private final UpstreamCaller caller;
+    private final KafkaStreams streams;
+
+    private TokenRelay(TokenRelayConfig config, EmbeddedKafkaBroker broker, String bootstrapServers,
+            UpstreamCaller caller, KafkaStreams streams) {
+        this.config = config;
+        this.broker = broker;
+        this.bootstrapServers = bootstrapServers;
+        this.caller = caller;
+        this.streams = streams;
+    }
+
+    /**
+     * Starts the processor: the embedded broker when no bootstrap servers are configured, the
+     * missing topics, then the Streams application. Returns once the application is started; use
+     * {@link #awaitRunning(Duration)} to wait until it processes.
+     */
+    public static TokenRelay start(TokenRelayConfig config) {
+        EmbeddedKafkaBroker broker = null;
+        String bootstrap = config.kafka().bootstrapServers();
+        if (config.kafka().useEmbedded()) {
+            broker = EmbeddedKafkaBroker.start(config.kafka().embedded().dataDir(), config.kafka().embedded().port());
+            bootstrap = broker.bootstrapServers();
+            LOG.info("embedded Kafka broker listening on {} with data in {}", bootstrap, broker.dataDir());
+        }
+        UpstreamCaller caller = null;
+        try {
+            ensureTopics(config, bootstrap);
+            caller = UpstreamCaller.create(config, Providers.builtIn(), Clock.systemUTC());
+            StreamsBuilder builder = new StreamsBuilder();
+            TokenRelayTopology.build(builder, config, caller);
+            Properties properties = streamsProperties(config, bootstrap);
+            KafkaStreams streams = new KafkaStreams(builder.build(properties), properties);
+            streams.setUncaughtExceptionHandler(exception -> {
+                LOG.error("stream thread failed; replacing it", exception);
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+            });
+            streams.start();
+            LOG.info("tokenrelay started: application {} on {}", config.kafka().applicationId(), bootstrap);
+            return new TokenRelay(config, broker, bootstrap, caller, streams);
+        } catch (RuntimeException e) {
+            if (caller != null) {
+                caller.close();
+            }
+            if (broker != null) {
+                broker.close();
+            }
+            throw e;
+        }
+    }
+
+    /** The Kafka Streams configuration: exactly-once, tokenrelay's defaults, then the user's overrides. */
+    static Properties streamsProperties(TokenRelayConfig config, String bootstrapServers) {
+        Properties properties = new Properties();
+        properties.put(StreamsConfig.APPLICATION_ID_CONFIG, config.kafka().applicationId());
+        properties.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        properties.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        // An unreadable record on an internal topic is logged and skipped rather than stopping the app;
+        // unreadable requests never reach a deserializer (intake reads bytes and dead-letters them).
+        properties.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                LogAndContinueExceptionHandler.class.getName());
+        properties.putAll(config.kafka().streams());
+        return properties;
+    }
+
+    private static void ensureTopics(TokenRelayConfig config, String bootstrapServers) {
+        Map<String, Object> adminConfig = Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                CommonClientConfigs.CLIENT_ID_CONFIG, config.kafka().applicationId() + "-admin");
+        try (Admin admin = Admin.create(adminConfig)) {
+            TopicAdmin.ensureTopics(admin, new Topics(config.topics()).newTopics(), Duration.ofSeconds(60));
+        }
+    }
+
+    /** Waits until the Streams application is running; false if it failed or the timeout passed. */
+    public boolean awaitRunning(Duration timeout) throws InterruptedException {
+        Instant deadline = Instant.now().plus(timeout);
+        while (Instant.now().isBefore(deadline)) {
+            KafkaStreams.State state = streams.state();
+            if (state == KafkaStreams.State.RUNNING) {
+                return true;
+            }
+            if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.NOT_RUNNING
+                    || state == KafkaStreams.State.PENDING_SHUTDOWN) {
+                return false;
+            }
+            Thread.sleep(20);
+        }
+        return false;
+    }
+
+    public KafkaStreams.State state() {
+        return streams.state();
+    }
+
+    /** Where clients reach the Kafka cluster this processor uses. */
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    public TokenRelayConfig config() {
+        return config;
+    }
+
+    /**
+     * Stops processing (committing what was done), then the upstream client and the embedded broker.
+     * The processor leaves its consumer group, so another instance takes over its accounts and
+     * re-issues their calls at once instead of after the session timeout.
+     */
+    @Override
+    public void close() {
+        streams.close(CloseOptions.timeout(config.processor().shutdownTimeout())
+                .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+        caller.close();
+        if (broker != null) {
+            broker.close();
+        }
+        LOG.info("tokenrelay stopped");
+    }
+}

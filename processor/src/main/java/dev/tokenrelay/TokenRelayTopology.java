@@ -1,0 +1,92 @@
+package dev.tokenrelay;
+
+import dev.tokenrelay.accounts.StoreAccountStates;
+import dev.tokenrelay.config.TokenRelayConfig;
+import dev.tokenrelay.dispatch.DispatchProcessor;
+import dev.tokenrelay.dispatch.internal.PendingAttempt;
+import dev.tokenrelay.intake.IntakeProcessor;
+import dev.tokenrelay.kafka.JsonSerde;
+import dev.tokenrelay.kafka.Topics;
+import dev.tokenrelay.results.Emission;
+import dev.tokenrelay.schema.AccountState;
+import dev.tokenrelay.upstream.UpstreamCaller;
+import java.time.Duration;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * Builds the tokenrelay topology (design section 1) onto a {@link StreamsBuilder}:
+ * <pre>
+ * requests --intake--> attempts | results | dead-letter
+ * attempts --dispatch (async call, classify, failover)--> attempts | results | outcomes | dead-letter | accounts
+ * accounts --> global table of account health, read by intake and dispatch
+ * </pre>
+ * Intake and dispatch are separate sub-topologies: requests are partitioned by request id,
+ * attempts by account id.
+ */
+public final class TokenRelayTopology {
+
+    private TokenRelayTopology() {}
+
+    public static void build(StreamsBuilder builder, TokenRelayConfig config, UpstreamCaller caller) {
+        Topics topics = new Topics(config.topics());
+
+        builder.globalTable(topics.accounts(), Consumed.with(Topics.KEYS, Topics.ACCOUNT_STATES).withName("accounts"),
+                Materialized.<String, AccountState, KeyValueStore<Bytes, byte[]>>as(StoreAccountStates.STORE)
+                        .withKeySerde(Topics.KEYS)
+                        .withValueSerde(Topics.ACCOUNT_STATES));
+
+        builder.addStateStore(Stores.windowStoreBuilder(
+                Stores.persistentWindowStore(IntakeProcessor.SEEN_STORE, config.processor().dedupeRetention(),
+                        Duration.ofMillis(1), false),
+                Topics.KEYS, Serdes.Long()));
+        KStream<String, Emission> intake = builder
+                .stream(topics.requests(), Consumed.with(Topics.KEYS, Topics.RAW_REQUESTS).withName("requests"))
+                .process(() -> new IntakeProcessor(config), Named.as("intake"), IntakeProcessor.SEEN_STORE);
+        route(intake, "intake-", topics);
+
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(DispatchProcessor.ATTEMPTS_STORE),
+                Topics.KEYS, new JsonSerde<>(PendingAttempt.class)));
+        KStream<String, Emission> dispatch = builder
+                .stream(topics.attempts(), Consumed.with(Topics.KEYS, Topics.ATTEMPTS).withName("attempts"))
+                .process(() -> new DispatchProcessor(config, caller), Named.as("dispatch"),
+                        DispatchProcessor.ATTEMPTS_STORE);
+        route(dispatch, "dispatch-", topics);
+    }
+
+    /** Sends each kind of emission to its topic with its serde. */
+    private static void route(KStream<String, Emission> emissions, String prefix, Topics topics) {
+        emissions.split(Named.as(prefix))
+                .branch((key, value) -> value instanceof Emission.ToAttempts, Branched.withConsumer(s -> s
+                        .mapValues(value -> ((Emission.ToAttempts) value).attempt(), Named.as(prefix + "attempt-value"))
+                        .to(topics.attempts(), Produced.with(Topics.KEYS, Topics.ATTEMPTS)
+                                .withName(prefix + "to-attempts")), "attempts"))
+                .branch((key, value) -> value instanceof Emission.ToResults, Branched.withConsumer(s -> s
+                        .mapValues(value -> ((Emission.ToResults) value).result(), Named.as(prefix + "result-value"))
+                        .to(topics.results(), Produced.with(Topics.KEYS, Topics.RESULTS)
+                                .withName(prefix + "to-results")), "results"))
+                .branch((key, value) -> value instanceof Emission.ToOutcomes, Branched.withConsumer(s -> s
+                        .mapValues(value -> ((Emission.ToOutcomes) value).outcome(), Named.as(prefix + "outcome-value"))
+                        .to(topics.outcomes(), Produced.with(Topics.KEYS, Topics.OUTCOMES)
+                                .withName(prefix + "to-outcomes")), "outcomes"))
+                .branch((key, value) -> value instanceof Emission.ToDeadLetter, Branched.withConsumer(s -> s
+                        .mapValues(value -> ((Emission.ToDeadLetter) value).deadLetter(), Named.as(prefix + "dead-letter-value"))
+                        .to(topics.deadLetter(), Produced.with(Topics.KEYS, Topics.DEAD_LETTERS)
+                                .withName(prefix + "to-dead-letter")), "dead-letter"))
+                .branch((key, value) -> value instanceof Emission.ToAccounts, Branched.withConsumer(s -> s
+                        .mapValues(value -> ((Emission.ToAccounts) value).state(), Named.as(prefix + "account-value"))
+                        .to(topics.accounts(), Produced.with(Topics.KEYS, Topics.ACCOUNT_STATES)
+                                .withName(prefix + "to-accounts")), "accounts"))
+                .noDefaultBranch();
+    }
+}

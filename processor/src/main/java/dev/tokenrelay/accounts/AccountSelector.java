@@ -1,0 +1,97 @@
+package dev.tokenrelay.accounts;
+
+import dev.tokenrelay.config.PoolConfig;
+import dev.tokenrelay.config.PoolMember;
+import dev.tokenrelay.config.Strategy;
+import dev.tokenrelay.config.TokenRelayConfig;
+import dev.tokenrelay.schema.AccountState;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Chooses the account for an attempt (design section 3): pools in fallback order, the highest
+ * priority group first, fill-first or round-robin inside a group, accounts already tried skipped,
+ * cooling and disabled accounts not chosen while a healthy one remains.
+ *
+ * <p>Round-robin rotates by a hash of the request id, so every instance spreads requests evenly
+ * without sharing a counter, and a request walks its group in a stable order.
+ */
+public final class AccountSelector {
+
+    private final TokenRelayConfig config;
+
+    public AccountSelector(TokenRelayConfig config) {
+        this.config = config;
+    }
+
+    /**
+     * Chooses from {@code fromPool} and then its fallback pools.
+     *
+     * @param fromPool  the pool to start in
+     * @param tried     accounts already tried for this request
+     * @param requestId the request, for round-robin
+     * @param states    account health
+     * @param now       the current time, for cooldowns
+     */
+    public Choice choose(String fromPool, Set<String> tried, String requestId, AccountStates states, Instant now) {
+        boolean sawCooling = false;
+        for (String pool : config.poolChain(fromPool)) {
+            Optional<String> account = chooseIn(pool, tried, requestId, states, now);
+            if (account.isPresent()) {
+                return Choice.chosen(account.get(), pool);
+            }
+            sawCooling |= hasCoolingCandidate(pool, tried, states, now);
+        }
+        return Choice.noneLeft(sawCooling);
+    }
+
+    /** Chooses from the pools after {@code pool} in its fallback chain; used when a pool is unusable. */
+    public Choice chooseAfter(String pool, Set<String> tried, String requestId, AccountStates states, Instant now) {
+        String fallback = config.pool(pool).fallback();
+        return fallback == null ? Choice.noneLeft(false) : choose(fallback, tried, requestId, states, now);
+    }
+
+    private Optional<String> chooseIn(String poolName, Set<String> tried, String requestId, AccountStates states, Instant now) {
+        PoolConfig pool = config.pool(poolName);
+        List<PoolMember> healthy = new ArrayList<>();
+        for (PoolMember member : pool.accounts()) {
+            if (!tried.contains(member.account()) && usable(states.get(member.account()), now)) {
+                healthy.add(member);
+            }
+        }
+        if (healthy.isEmpty()) {
+            return Optional.empty();
+        }
+        int topPriority = healthy.stream().mapToInt(PoolMember::priority).max().orElseThrow();
+        List<PoolMember> group = healthy.stream().filter(m -> m.priority() == topPriority).toList();
+        if (pool.strategy() == Strategy.ROUND_ROBIN && group.size() > 1) {
+            // Rotate the whole priority group (tried members included) so the walk order is stable.
+            List<PoolMember> fullGroup = pool.accounts().stream()
+                    .filter(m -> m.priority() == topPriority)
+                    .sorted(Comparator.comparing(PoolMember::account))
+                    .toList();
+            int start = Math.floorMod(requestId.hashCode(), fullGroup.size());
+            for (int i = 0; i < fullGroup.size(); i++) {
+                PoolMember candidate = fullGroup.get((start + i) % fullGroup.size());
+                if (group.contains(candidate)) {
+                    return Optional.of(candidate.account());
+                }
+            }
+        }
+        return Optional.of(group.get(0).account());
+    }
+
+    private boolean hasCoolingCandidate(String poolName, Set<String> tried, AccountStates states, Instant now) {
+        return config.pool(poolName).accounts().stream()
+                .filter(m -> !tried.contains(m.account()))
+                .anyMatch(m -> states.get(m.account()).map(s -> !s.disabled() && s.coolingAt(now)).orElse(false));
+    }
+
+    private static boolean usable(Optional<AccountState> state, Instant now) {
+        return state.map(s -> !s.disabled() && !s.coolingAt(now)).orElse(true);
+    }
+}

@@ -1,0 +1,158 @@
+package dev.tokenrelay.classify;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tokenrelay.config.OutcomePolicy;
+import dev.tokenrelay.schema.JsonCodec;
+import dev.tokenrelay.schema.UpstreamResponse;
+import dev.tokenrelay.upstream.Provider;
+import dev.tokenrelay.upstream.UpstreamExchange;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.TimeoutException;
+import org.apache.hc.client5.http.ConnectTimeoutException;
+import org.apache.hc.client5.http.utils.DateUtils;
+import org.apache.hc.core5.http.ConnectionClosedException;
+
+/**
+ * Turns an upstream exchange into an {@link Outcome} by the policy of design section 3: the status
+ * lists decide non-2xx responses, the content checks decide 2xx ones ("a 200 with no answer" is
+ * not a success), and transport failures are retryable or fatal by their kind.
+ *
+ * <p>Immutable and thread-safe: it runs on the HTTP client's I/O threads.
+ */
+public final class OutcomeClassifier {
+
+    private final OutcomePolicy policy;
+    private final Clock clock;
+
+    public OutcomeClassifier(OutcomePolicy policy, Clock clock) {
+        this.policy = policy;
+        this.clock = clock;
+    }
+
+    public Outcome classify(UpstreamExchange exchange, Provider provider) {
+        if (exchange instanceof UpstreamExchange.Response response) {
+            return classifyResponse(response, provider);
+        }
+        return classifyFailure((UpstreamExchange.Failure) exchange);
+    }
+
+    private Outcome classifyResponse(UpstreamExchange.Response response, Provider provider) {
+        int status = response.status();
+        JsonNode json = parseOrNull(response.body());
+        Instant started = response.startedAt();
+        Duration latency = response.latency();
+        if (status >= 200 && status < 300) {
+            if (json == null || !json.isObject()) {
+                return Outcome.fakeSuccess("invalid_body", status, started, latency);
+            }
+            if (policy.checkErrorInSuccess() && json.hasNonNull("error") && !json.has("choices")) {
+                return Outcome.fakeSuccess("error_in_success", status, started, latency);
+            }
+            JsonNode completion = provider.toChatCompletion(json);
+            if (policy.checkEmptyCompletion() && EmptyCompletion.isEmpty(completion)) {
+                return Outcome.fakeSuccess("empty_completion", status, started, latency);
+            }
+            return Outcome.success(status, completion, completion.get("usage"), started, latency);
+        }
+        UpstreamResponse upstream = new UpstreamResponse(status, json);
+        String errorCode = errorCode(json);
+        if (errorCode != null && policy.finalAnswerErrorCodes().contains(errorCode)) {
+            return Outcome.nonSuccessStatus(upstream, true, errorCode, started, latency);
+        }
+        String reason = "status_" + status;
+        if (policy.retryableStatuses().contains(status)) {
+            Duration cooldown = policy.cooldownStatuses().contains(status) ? cooldownFor(response) : null;
+            return Outcome.retryable(reason, upstream, cooldown, started, latency);
+        }
+        return Outcome.nonSuccessStatus(upstream, false, reason, started, latency);
+    }
+
+    private Outcome classifyFailure(UpstreamExchange.Failure failure) {
+        Throwable cause = failure.cause();
+        Instant started = failure.startedAt();
+        Duration latency = failure.latency();
+        Duration transportCooldown = policy.cooldownOnTransportError() ? policy.defaultCooldown() : null;
+        if (cause instanceof CancellationException) {
+            // Only a stopping processor cancels calls; the attempt is re-issued, so no cooldown.
+            return Outcome.transportFailure("cancelled", false, null, started, latency);
+        }
+        if (isTimeout(cause)) {
+            return Outcome.transportFailure("timeout", true, transportCooldown, started, latency);
+        }
+        if (cause instanceof ConnectException || cause instanceof NoRouteToHostException
+                || cause instanceof UnknownHostException) {
+            return Outcome.transportFailure("connect_error", false, transportCooldown, started, latency);
+        }
+        if (cause instanceof ConnectionClosedException || cause instanceof SocketException
+                || cause instanceof IOException) {
+            return Outcome.transportFailure("connection_reset", false, null, started, latency);
+        }
+        return Outcome.fatalTransport("transport_error", cause.getClass().getSimpleName(), started, latency);
+    }
+
+    private static boolean isTimeout(Throwable cause) {
+        return cause instanceof SocketTimeoutException || cause instanceof ConnectTimeoutException
+                || cause instanceof TimeoutException || cause instanceof InterruptedIOException;
+    }
+
+    private Duration cooldownFor(UpstreamExchange.Response response) {
+        Duration retryAfter = parseRetryAfter(response.retryAfter(), clock.instant());
+        return retryAfter != null ? retryAfter : policy.defaultCooldown();
+    }
+
+    /** Retry-After as delay-seconds or an HTTP date; {@code null} when absent or unreadable. */
+    static Duration parseRetryAfter(String value, Instant now) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        String trimmed = value.trim();
+        try {
+            long seconds = Long.parseLong(trimmed);
+            return seconds < 0 ? null : Duration.ofSeconds(seconds);
+        } catch (NumberFormatException notSeconds) {
+            Instant date = DateUtils.parseStandardDate(trimmed);
+            if (date == null) {
+                return null;
+            }
+            Duration until = Duration.between(now, date);
+            return until.isNegative() ? Duration.ZERO : until;
+        }
+    }
+
+    private static JsonNode parseOrNull(byte[] body) {
+        if (body == null || body.length == 0) {
+            return null;
+        }
+        try {
+            return JsonCodec.mapper().readTree(body);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static String errorCode(JsonNode json) {
+        if (json == null) {
+            return null;
+        }
+        JsonNode error = json.get("error");
+        if (error == null || !error.isObject()) {
+            return null;
+        }
+        JsonNode code = error.get("code");
+        if (code != null && code.isTextual()) {
+            return code.asText();
+        }
+        JsonNode type = error.get("type");
+        return type != null && type.isTextual() ? type.asText() : null;
+    }
+}

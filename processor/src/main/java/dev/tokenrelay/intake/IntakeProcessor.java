@@ -1,0 +1,170 @@
+package dev.tokenrelay.intake;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tokenrelay.accounts.AccountSelector;
+import dev.tokenrelay.accounts.AccountStates;
+import dev.tokenrelay.accounts.Choice;
+import dev.tokenrelay.accounts.StoreAccountStates;
+import dev.tokenrelay.config.TokenRelayConfig;
+import dev.tokenrelay.results.Emission;
+import dev.tokenrelay.results.Results;
+import dev.tokenrelay.schema.Attempt;
+import dev.tokenrelay.schema.ChatRequest;
+import dev.tokenrelay.schema.ChatResult;
+import dev.tokenrelay.schema.DeadLetter;
+import dev.tokenrelay.schema.ErrorInfo;
+import dev.tokenrelay.schema.InvalidMessageException;
+import dev.tokenrelay.schema.JsonCodec;
+import dev.tokenrelay.schema.MessageValidator;
+import dev.tokenrelay.schema.ResultStatus;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.WindowStore;
+import org.apache.kafka.streams.state.WindowStoreIterator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The intake stage: reads a raw request, validates it against its schema, drops a submission
+ * already seen, picks the pool and the first account, and emits the first attempt keyed by that
+ * account. Input that cannot be accepted gets a rejected result (when an id can be found) and
+ * always a dead letter holding the original bytes; the stage never stops on bad input.
+ */
+public final class IntakeProcessor implements Processor<String, byte[], String, Emission> {
+
+    /** Submissions seen, in a window store so ids expire after the retention instead of piling up. */
+    public static final String SEEN_STORE = "intake-seen-requests";
+
+    private static final Logger LOG = LoggerFactory.getLogger(IntakeProcessor.class);
+    private static final MessageValidator VALIDATOR = MessageValidator.load();
+
+    private final TokenRelayConfig config;
+    private final AccountSelector selector;
+    private final Duration retention;
+    private ProcessorContext<String, Emission> context;
+    private WindowStore<String, Long> seen;
+    private AccountStates states;
+
+    public IntakeProcessor(TokenRelayConfig config) {
+        this.config = config;
+        this.selector = new AccountSelector(config);
+        this.retention = config.processor().dedupeRetention();
+    }
+
+    @Override
+    public void init(ProcessorContext<String, Emission> context) {
+        this.context = context;
+        this.seen = context.getStateStore(SEEN_STORE);
+        this.states = new StoreAccountStates(context.getStateStore(StoreAccountStates.STORE));
+    }
+
+    @Override
+    public void process(Record<String, byte[]> record) {
+        Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
+        ChatRequest request;
+        try {
+            request = VALIDATOR.readRequest(record.value() == null ? new byte[0] : record.value());
+        } catch (InvalidMessageException e) {
+            reject(record, idOf(record), "invalid request: " + e.getMessage(), now);
+            return;
+        }
+        if (record.key() != null && !record.key().equals(request.id())) {
+            reject(record, request.id(), "invalid request: the record key '" + record.key()
+                    + "' is not the request id '" + request.id() + "'", now);
+            return;
+        }
+        if (alreadySeen(request, now)) {
+            LOG.atDebug().addKeyValue("requestId", request.id()).addKeyValue("generation", request.generation())
+                    .log("duplicate submission ignored");
+            return;
+        }
+        seen.put(request.submissionKey(), now.toEpochMilli(), now.toEpochMilli());
+        accept(request, now).forEach(emission -> context.forward(record.withKey(emission.key()).withValue(emission)));
+    }
+
+    private List<Emission> accept(ChatRequest request, Instant now) {
+        String problem = unroutable(request);
+        if (problem != null) {
+            ChatResult result = Results.failed(request, ResultStatus.REJECTED, 400,
+                    ErrorInfo.of("invalid_request", problem), List.of(), now);
+            return Results.unsuccessful(request, result, now);
+        }
+        if (request.deadline() != null && !request.deadline().isAfter(now)) {
+            ChatResult result = Results.failed(request, ResultStatus.EXPIRED, 504,
+                    ErrorInfo.of("expired", "the deadline " + request.deadline() + " had passed on arrival"), List.of(), now);
+            return Results.unsuccessful(request, result, now);
+        }
+        String pool = request.pool() != null ? request.pool() : config.defaultPool();
+        if (request.pinned()) {
+            return List.of(new Emission.ToAttempts(new Attempt(request, 1, request.account(), pool, List.of(), null, now)));
+        }
+        Choice choice = selector.choose(pool, Set.of(), request.id(), states, now);
+        if (choice instanceof Choice.Chosen chosen) {
+            return List.of(new Emission.ToAttempts(
+                    new Attempt(request, 1, chosen.account(), chosen.pool(), List.of(), null, now)));
+        }
+        ChatResult result = Results.failed(request, ResultStatus.FAILED, 503, ErrorInfo.of("no_account_available",
+                "every account of pool '" + pool + "' and its fallbacks is cooling down or disabled"), List.of(), now);
+        return Results.unsuccessful(request, result, now);
+    }
+
+    /** Why the request names a pool or account that does not exist, or {@code null}. */
+    private String unroutable(ChatRequest request) {
+        if (request.pool() != null && !config.pools().containsKey(request.pool())) {
+            return "/pool: unknown pool '" + request.pool() + "' (known: " + config.pools().keySet() + ")";
+        }
+        if (request.account() != null && !config.accounts().containsKey(request.account())) {
+            return "/account: unknown account '" + request.account() + "'";
+        }
+        return null;
+    }
+
+    private boolean alreadySeen(ChatRequest request, Instant now) {
+        long to = now.toEpochMilli();
+        long from = Math.max(0, to - retention.toMillis());
+        try (WindowStoreIterator<Long> hits = seen.fetch(request.submissionKey(), Instant.ofEpochMilli(from),
+                Instant.ofEpochMilli(to))) {
+            return hits.hasNext();
+        }
+    }
+
+    private void reject(Record<String, byte[]> record, String id, String reason, Instant now) {
+        LOG.atWarn().addKeyValue("requestId", id).log("request rejected: {}", reason);
+        DeadLetter.SourceRecord source = context.recordMetadata()
+                .map(IntakeProcessor::sourceOf)
+                .orElse(null);
+        DeadLetter deadLetter = Results.unreadable(id, reason, record.value(), source, now);
+        String key = id != null ? id : record.key();
+        if (id != null) {
+            ChatResult result = Results.rejected(id, 0, null, ErrorInfo.of("invalid_request", reason), now);
+            context.forward(record.withKey(id).withValue(new Emission.ToResults(result)));
+        }
+        context.forward(record.withKey(key).withValue(new Emission.ToDeadLetter(key, deadLetter)));
+    }
+
+    private static DeadLetter.SourceRecord sourceOf(RecordMetadata metadata) {
+        return new DeadLetter.SourceRecord(metadata.topic(), metadata.partition(), metadata.offset());
+    }
+
+    /** The request id of unreadable input: the {@code id} field if the value is a JSON object with one, else the key. */
+    private static String idOf(Record<String, byte[]> record) {
+        if (record.value() != null) {
+            try {
+                JsonNode node = JsonCodec.parseTree(record.value());
+                JsonNode id = node.get("id");
+                if (id != null && id.isTextual() && !id.asText().isBlank()) {
+                    return id.asText();
+                }
+            } catch (InvalidMessageException notJson) {
+                // fall back to the key
+            }
+        }
+        return record.key() == null || record.key().isBlank() ? null : record.key();
+    }
+}

@@ -1,0 +1,65 @@
+package dev.tokenrelay.kafka;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * Reads a whole topic from its beginning with {@code read_committed}, as a downstream consumer of
+ * tokenrelay's output must (it is written in transactions). No consumer group: nothing is
+ * committed, every reader sees everything.
+ */
+public final class TopicReader<V> implements AutoCloseable {
+
+    private final KafkaConsumer<String, V> consumer;
+    private final List<ConsumerRecord<String, V>> records = new ArrayList<>();
+
+    public TopicReader(String bootstrapServers, String topic, Deserializer<V> valueDeserializer) {
+        this.consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, IsolationLevel.READ_COMMITTED.toString().toLowerCase(java.util.Locale.ROOT),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
+                new StringDeserializer(), valueDeserializer);
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
+            partitions.add(new TopicPartition(topic, info.partition()));
+        }
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+    }
+
+    /**
+     * Polls until {@code done} holds for everything read so far, or {@code timeout} passes.
+     *
+     * @return everything read so far, in the order read
+     */
+    public List<ConsumerRecord<String, V>> readUntil(Predicate<List<ConsumerRecord<String, V>>> done, Duration timeout) {
+        Instant deadline = Instant.now().plus(timeout);
+        while (!done.test(records) && Instant.now().isBefore(deadline)) {
+            consumer.poll(Duration.ofMillis(100)).forEach(records::add);
+        }
+        return List.copyOf(records);
+    }
+
+    /** Polls for {@code duration} and returns everything read so far (to check that nothing more arrives). */
+    public List<ConsumerRecord<String, V>> readFor(Duration duration) {
+        return readUntil(all -> false, duration);
+    }
+
+    @Override
+    public void close() {
+        consumer.close(Duration.ofSeconds(5));
+    }
+}

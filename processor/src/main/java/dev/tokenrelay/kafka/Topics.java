@@ -1,0 +1,80 @@
+package dev.tokenrelay.kafka;
+
+import dev.tokenrelay.config.TopicSpec;
+import dev.tokenrelay.config.TopicsConfig;
+import dev.tokenrelay.schema.AccountState;
+import dev.tokenrelay.schema.Attempt;
+import dev.tokenrelay.schema.AttemptOutcome;
+import dev.tokenrelay.schema.ChatRequest;
+import dev.tokenrelay.schema.ChatResult;
+import dev.tokenrelay.schema.DeadLetter;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+
+/**
+ * The one place for every topic: its name, its key and value serdes, and how it is created.
+ * Keys are strings everywhere; request values are read as bytes so that unreadable input reaches
+ * the intake stage instead of failing the deserializer.
+ */
+public final class Topics {
+
+    public static final Serde<String> KEYS = Serdes.String();
+    public static final Serde<byte[]> RAW_REQUESTS = Serdes.ByteArray();
+    public static final Serde<ChatRequest> REQUESTS = new JsonSerde<>(ChatRequest.class);
+    public static final Serde<Attempt> ATTEMPTS = new JsonSerde<>(Attempt.class);
+    public static final Serde<ChatResult> RESULTS = new JsonSerde<>(ChatResult.class);
+    public static final Serde<AttemptOutcome> OUTCOMES = new JsonSerde<>(AttemptOutcome.class);
+    public static final Serde<DeadLetter> DEAD_LETTERS = new JsonSerde<>(DeadLetter.class);
+    public static final Serde<AccountState> ACCOUNT_STATES = new JsonSerde<>(AccountState.class);
+
+    private final TopicsConfig config;
+
+    public Topics(TopicsConfig config) {
+        this.config = config;
+    }
+
+    public String requests() {
+        return config.requests().name();
+    }
+
+    public String attempts() {
+        return config.attempts().name();
+    }
+
+    public String results() {
+        return config.results().name();
+    }
+
+    public String outcomes() {
+        return config.outcomes().name();
+    }
+
+    public String deadLetter() {
+        return config.deadLetter().name();
+    }
+
+    public String accounts() {
+        return config.accounts().name();
+    }
+
+    /** Every topic tokenrelay uses, as it should be created; the accounts topic is compacted. */
+    public List<NewTopic> newTopics() {
+        return List.of(
+                newTopic(config.requests(), Map.of()),
+                newTopic(config.attempts(), Map.of()),
+                newTopic(config.results(), Map.of()),
+                newTopic(config.outcomes(), Map.of()),
+                newTopic(config.deadLetter(), Map.of()),
+                newTopic(config.accounts(), Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+    }
+
+    private static NewTopic newTopic(TopicSpec spec, Map<String, String> configs) {
+        return new NewTopic(spec.name(), Optional.of(spec.partitions()), Optional.ofNullable(spec.replicationFactor()))
+                .configs(configs);
+    }
+}

@@ -1,0 +1,405 @@
+package dev.tokenrelay.accounts;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tokenrelay.config.ConfigException;
+import dev.tokenrelay.config.ConfigLoader;
+import dev.tokenrelay.config.TokenRelayConfig;
+import dev.tokenrelay.schema.AccountState;
+import dev.tokenrelay.schema.OutcomeKind;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Choosing the next account (design section 3). */
+class AccountSelectorTest {
+
+    private static final Instant NOW = Instant.parse("2025-01-01T12:00:00Z");
+
+    private static final String YAML = """
+            accounts:
+              a:   {provider: openai-chat, baseUrl: "https://a.example.com/v1"}
+              b:   {provider: openai-chat, baseUrl: "https://b.example.com/v1"}
+              c:   {provider: openai-chat, baseUrl: "https://c.example.com/v1"}
+              d:   {provider: openai-chat, baseUrl: "https://d.example.com/v1"}
+              e:   {provider: openai-chat, baseUrl: "https://e.example.com/v1"}
+              f:   {provider: openai-chat, baseUrl: "https://f.example.com/v1"}
+              lo:  {provider: openai-chat, baseUrl: "https://lo.example.com/v1"}
+              mid: {provider: openai-chat, baseUrl: "https://mid.example.com/v1"}
+              hi:  {provider: openai-chat, baseUrl: "https://hi.example.com/v1"}
+              neg: {provider: openai-chat, baseUrl: "https://neg.example.com/v1"}
+              r1:  {provider: openai-chat, baseUrl: "https://r1.example.com/v1"}
+              r2:  {provider: openai-chat, baseUrl: "https://r2.example.com/v1"}
+              r3:  {provider: openai-chat, baseUrl: "https://r3.example.com/v1"}
+              x1:  {provider: openai-chat, baseUrl: "https://x1.example.com/v1"}
+              x2:  {provider: openai-chat, baseUrl: "https://x2.example.com/v1"}
+              x3:  {provider: openai-chat, baseUrl: "https://x3.example.com/v1"}
+            pools:
+              main:
+                accounts: [a, b, c]
+                fallback: backup
+              backup:
+                accounts: [d, e]
+                fallback: last
+              last:
+                accounts: [f]
+              ranked:
+                accounts:
+                  - lo
+                  - {account: hi, priority: 10}
+                  - {account: neg, priority: -1}
+                  - {account: mid, priority: 5}
+              rr:
+                accounts: [r3, r1, r2]
+                strategy: round-robin
+              rr-ranked:
+                accounts:
+                  - x3
+                  - {account: x1, priority: 1}
+                  - {account: x2, priority: 1}
+                strategy: round-robin
+            defaultPool: main
+            """;
+
+    private static TokenRelayConfig config;
+    private AccountSelector selector;
+
+    @BeforeAll
+    static void parseConfig() throws ConfigException {
+        config = ConfigLoader.parse(YAML, "test");
+    }
+
+    @BeforeEach
+    void createSelector() {
+        selector = new AccountSelector(config);
+    }
+
+    /** Account states held in a map, as the accounts table would hold them. */
+    private static final class States implements AccountStates {
+        private final Map<String, AccountState> states = new HashMap<>();
+
+        States cooling(String account, Duration remaining) {
+            states.put(account, new AccountState(account, NOW.plus(remaining), "status_429", OutcomeKind.RETRYABLE,
+                    429, 1, false, NOW));
+            return this;
+        }
+
+        States cooledDownAt(String account, Instant until) {
+            states.put(account, new AccountState(account, until, "status_429", OutcomeKind.RETRYABLE, 429, 1, false,
+                    NOW.minusSeconds(60)));
+            return this;
+        }
+
+        States disabled(String account) {
+            states.put(account, new AccountState(account, null, "disabled by operator", null, null, 0, true, NOW));
+            return this;
+        }
+
+        @Override
+        public Optional<AccountState> get(String account) {
+            return Optional.ofNullable(states.get(account));
+        }
+    }
+
+    private Choice choose(String pool, Set<String> tried, String requestId, AccountStates states) {
+        return selector.choose(pool, tried, requestId, states, NOW);
+    }
+
+    private Choice choose(String pool, Set<String> tried) {
+        return choose(pool, tried, "req-1", AccountStates.none());
+    }
+
+    /** Chooses until nothing is left, as consecutive failed attempts of one request would. */
+    private List<String> walk(String pool, String requestId, AccountStates states) {
+        List<String> order = new ArrayList<>();
+        Set<String> tried = new HashSet<>();
+        for (int i = 0; i < 20; i++) {
+            Choice choice = choose(pool, tried, requestId, states);
+            if (!(choice instanceof Choice.Chosen chosen)) {
+                break;
+            }
+            order.add(chosen.account());
+            tried.add(chosen.account());
+        }
+        return order;
+    }
+
+    @Test
+    void shouldChooseTheHighestPriorityGroupFirst() {
+        // Given a pool listing priorities 0, 10, -1 and 5, in that order
+        // When a request walks the pool
+        List<String> order = walk("ranked", "req-1", AccountStates.none());
+
+        // Then it goes from the highest priority to the lowest, negative last
+        assertThat(order).containsExactly("hi", "mid", "lo", "neg");
+    }
+
+    @Test
+    void shouldChooseInListedOrderForFillFirst() {
+        // Given a fill-first pool of one priority group
+        // When several different requests choose with nothing tried
+        // Then every one gets the first account listed
+        for (String id : List.of("req-1", "req-2", "req-3", "another", "x")) {
+            assertThat(choose("main", Set.of(), id, AccountStates.none())).isEqualTo(Choice.chosen("a", "main"));
+        }
+    }
+
+    @Test
+    void shouldWalkAFillFirstPoolInListedOrderAndThenItsFallbacks() {
+        // Given pool main [a, b, c] falling back to backup [d, e] falling back to last [f]
+        // When a request walks the chain
+        List<String> order = walk("main", "req-1", AccountStates.none());
+
+        // Then every account of a pool is tried before the next pool, in listed order
+        assertThat(order).containsExactly("a", "b", "c", "d", "e", "f");
+    }
+
+    @Test
+    void shouldNameThePoolTheAccountWasChosenFrom() {
+        // Given every account of main tried
+        // When the next account is chosen
+        Choice choice = choose("main", Set.of("a", "b", "c"));
+
+        // Then it comes from the fallback pool and says so
+        assertThat(choice).isEqualTo(Choice.chosen("d", "backup"));
+    }
+
+    @Test
+    void shouldSkipAccountsAlreadyTried() {
+        // Given a and c already tried for this request
+        // When the next account is chosen
+        Choice choice = choose("main", Set.of("a", "c"));
+
+        // Then it is the one left, b
+        assertThat(choice).isEqualTo(Choice.chosen("b", "main"));
+    }
+
+    @Test
+    void shouldSpreadDifferentRequestsOverARoundRobinGroup() {
+        // Given a round-robin pool of three accounts
+        // When 300 different requests choose their first account
+        Map<String, Integer> counts = new HashMap<>();
+        IntStream.range(0, 300).forEach(i -> {
+            Choice choice = choose("rr", Set.of(), "req-" + i, AccountStates.none());
+            counts.merge(((Choice.Chosen) choice).account(), 1, Integer::sum);
+        });
+
+        // Then every account gets a fair share of them
+        assertThat(counts).containsOnlyKeys("r1", "r2", "r3");
+        assertThat(counts.values()).allSatisfy(count -> assertThat(count).isBetween(60, 140));
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {"req-0", "req-1", "req-2", "req-3", "b7c1e2f0-9a4d-4c1e-8d2a-0f3b5e6a7c81", "z"})
+    void shouldWalkARoundRobinGroupWithoutRepeats(String requestId) {
+        // Given a round-robin pool of three accounts without fallback
+        // When one request fails over until nothing is left
+        List<String> order = walk("rr", requestId, AccountStates.none());
+
+        // Then it has tried every account exactly once
+        assertThat(order).hasSize(3).containsExactlyInAnyOrder("r1", "r2", "r3");
+        assertThat(choose("rr", Set.copyOf(order), requestId, AccountStates.none()))
+                .isEqualTo(Choice.noneLeft(false));
+    }
+
+    @Test
+    void shouldChooseTheSameFirstAccountForTheSameRequestId() {
+        // Given a round-robin pool
+        // When the same request id chooses twice (another instance, a replay)
+        Choice first = choose("rr", Set.of(), "req-42", AccountStates.none());
+        Choice second = new AccountSelector(config).choose("rr", Set.of(), "req-42", AccountStates.none(), NOW);
+
+        // Then it is the same account
+        assertThat(second).isEqualTo(first);
+    }
+
+    @Test
+    void shouldRoundRobinInsideThePriorityGroupOnly() {
+        // Given a round-robin pool with x1 and x2 at priority 1 and x3 at priority 0
+        for (int i = 0; i < 20; i++) {
+            // When a request walks the pool
+            List<String> order = walk("rr-ranked", "req-" + i, AccountStates.none());
+
+            // Then the priority-1 accounts come first, in some order, and x3 last
+            assertThat(order).hasSize(3);
+            assertThat(order.subList(0, 2)).containsExactlyInAnyOrder("x1", "x2");
+            assertThat(order.get(2)).isEqualTo("x3");
+        }
+    }
+
+    @Test
+    void shouldNotChooseACoolingAccountWhileAHealthyOneRemains() {
+        // Given the first account of main cooling for another 10 s
+        States states = new States().cooling("a", Duration.ofSeconds(10));
+
+        // When an account is chosen
+        Choice choice = choose("main", Set.of(), "req-1", states);
+
+        // Then the next healthy one is chosen
+        assertThat(choice).isEqualTo(Choice.chosen("b", "main"));
+    }
+
+    @Test
+    void shouldPreferAHealthyLowerPriorityAccountToACoolingHigherPriorityOne() {
+        // Given the highest priority account cooling
+        States states = new States().cooling("hi", Duration.ofSeconds(30));
+
+        // When an account is chosen
+        Choice choice = choose("ranked", Set.of(), "req-1", states);
+
+        // Then the next priority group is used
+        assertThat(choice).isEqualTo(Choice.chosen("mid", "ranked"));
+    }
+
+    @Test
+    void shouldSkipACoolingAccountInARoundRobinGroup() {
+        // Given a round-robin pool with r1 and r2 cooling
+        States states = new States().cooling("r1", Duration.ofSeconds(5)).cooling("r2", Duration.ofSeconds(5));
+
+        // When many requests choose
+        // Then all of them get r3
+        for (int i = 0; i < 20; i++) {
+            assertThat(choose("rr", Set.of(), "req-" + i, states)).isEqualTo(Choice.chosen("r3", "rr"));
+        }
+    }
+
+    @Test
+    void shouldChooseAnAccountWhoseCooldownHasEnded() {
+        // Given a's cooldown ended exactly now and b's a second ago
+        States states = new States().cooledDownAt("a", NOW).cooledDownAt("b", NOW.minusSeconds(1));
+
+        // When an account is chosen
+        Choice choice = choose("main", Set.of(), "req-1", states);
+
+        // Then a is healthy again
+        assertThat(choice).isEqualTo(Choice.chosen("a", "main"));
+    }
+
+    @Test
+    void shouldNotChooseADisabledAccount() {
+        // Given a and b disabled
+        States states = new States().disabled("a").disabled("b");
+
+        // When an account is chosen
+        Choice choice = choose("main", Set.of(), "req-1", states);
+
+        // Then c is chosen
+        assertThat(choice).isEqualTo(Choice.chosen("c", "main"));
+    }
+
+    @Test
+    void shouldGoToTheFallbackPoolWhenEveryUntriedAccountOfThePoolIsCooling() {
+        // Given a tried, and b and c cooling
+        States states = new States().cooling("b", Duration.ofSeconds(15)).cooling("c", Duration.ofSeconds(15));
+
+        // When the next account is chosen
+        Choice choice = choose("main", Set.of("a"), "req-1", states);
+
+        // Then the fallback pool's first account is chosen
+        assertThat(choice).isEqualTo(Choice.chosen("d", "backup"));
+    }
+
+    @Test
+    void shouldGoThroughTheWholeFallbackChainPastCoolingPools() {
+        // Given every account of main and backup cooling
+        States states = new States();
+        List.of("a", "b", "c", "d", "e").forEach(account -> states.cooling(account, Duration.ofSeconds(15)));
+
+        // When an account is chosen
+        Choice choice = choose("main", Set.of(), "req-1", states);
+
+        // Then the last pool of the chain is used
+        assertThat(choice).isEqualTo(Choice.chosen("f", "last"));
+    }
+
+    @Test
+    void shouldSayAllCoolingWhenEveryUntriedAccountOfTheChainIsCooling() {
+        // Given some accounts of the chain tried and every other one cooling
+        States states = new States();
+        List.of("b", "c", "e", "f").forEach(account -> states.cooling(account, Duration.ofSeconds(15)));
+
+        // When an account is chosen
+        Choice choice = choose("main", Set.of("a", "d"), "req-1", states);
+
+        // Then none is left, because all of them are cooling
+        assertThat(choice).isEqualTo(Choice.noneLeft(true));
+    }
+
+    @Test
+    void shouldNotSayAllCoolingWhenEveryAccountWasTried() {
+        // Given every account of the chain tried
+        // When an account is chosen
+        Choice choice = choose("main", Set.of("a", "b", "c", "d", "e", "f"));
+
+        // Then none is left, and not because of cooling
+        assertThat(choice).isEqualTo(Choice.noneLeft(false));
+    }
+
+    @Test
+    void shouldNotSayAllCoolingWhenTheOnlyUntriedAccountsAreDisabled() {
+        // Given a pool without fallback whose only account is disabled
+        States states = new States().disabled("f");
+
+        // When an account is chosen
+        Choice choice = choose("last", Set.of(), "req-1", states);
+
+        // Then none is left, and waiting would not help
+        assertThat(choice).isEqualTo(Choice.noneLeft(false));
+    }
+
+    @Test
+    void shouldNotCountATriedCoolingAccountAsAWaitableCandidate() {
+        // Given f tried (and now cooling because of it)
+        States states = new States().cooling("f", Duration.ofSeconds(15));
+
+        // When the next account is chosen
+        Choice choice = choose("last", Set.of("f"), "req-1", states);
+
+        // Then none is left and it is not "all cooling": f is never tried twice
+        assertThat(choice).isEqualTo(Choice.noneLeft(false));
+    }
+
+    @Test
+    void shouldSkipTheRestOfThePoolWithChooseAfter() {
+        // Given a tried in main, and b and c still untried and healthy
+        // When the next account is chosen after main (the pool is unusable)
+        Choice choice = selector.chooseAfter("main", Set.of("a"), "req-1", AccountStates.none(), NOW);
+
+        // Then it comes from main's fallback pool
+        assertThat(choice).isEqualTo(Choice.chosen("d", "backup"));
+    }
+
+    @Test
+    void shouldContinueDownTheChainWithChooseAfter() {
+        // Given every account of backup cooling
+        States states = new States().cooling("d", Duration.ofSeconds(15)).cooling("e", Duration.ofSeconds(15));
+
+        // When the next account is chosen after main
+        Choice choice = selector.chooseAfter("main", Set.of("a"), "req-1", states, NOW);
+
+        // Then it comes from backup's own fallback
+        assertThat(choice).isEqualTo(Choice.chosen("f", "last"));
+    }
+
+    @Test
+    void shouldLeaveNothingWithChooseAfterOnAPoolWithoutFallback() {
+        // Given a pool without fallback
+        // When the next account is chosen after it
+        Choice choice = selector.chooseAfter("last", Set.of("f"), "req-1", AccountStates.none(), NOW);
+
+        // Then none is left
+        assertThat(choice).isEqualTo(Choice.noneLeft(false));
+    }
+}
