@@ -1,0 +1,264 @@
+package dev.tokenrelay.pipeline;
+
+import static dev.tokenrelay.testing.RelayHarness.request;
+import static org.awaitility.Awaitility.await;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.groups.Tuple.tuple;
+
+import dev.tokenrelay.schema.ChatRequest;
+import dev.tokenrelay.schema.ChatResult;
+import dev.tokenrelay.schema.DeadLetter;
+import dev.tokenrelay.schema.OutcomeKind;
+import dev.tokenrelay.schema.ResultStatus;
+import dev.tokenrelay.schema.TrailEntry;
+import dev.tokenrelay.simulator.Behaviour;
+import dev.tokenrelay.simulator.SimulatedUpstream;
+import dev.tokenrelay.testing.KafkaBroker;
+import dev.tokenrelay.testing.RelayHarness;
+import dev.tokenrelay.testing.Upstream;
+import java.time.Duration;
+import java.util.List;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The failover rule end to end: real broker, real topology, real HTTP to the simulated upstream.
+ */
+class FailoverIT {
+
+    @RegisterExtension
+    static final KafkaBroker KAFKA = new KafkaBroker();
+
+    @RegisterExtension
+    static final Upstream UPSTREAM = new Upstream();
+
+    private static final String TWO_ACCOUNTS = """
+            pools:
+              main:
+                accounts: [first, second]
+            accounts:
+              first:  { provider: openai-chat, baseUrl: "{{url:first}}" }
+              second: { provider: openai-chat, baseUrl: "{{url:second}}" }
+            """;
+
+    private SimulatedUpstream upstream;
+
+    @BeforeEach
+    void useUpstream() {
+        upstream = UPSTREAM.get();
+    }
+
+    @Test
+    void shouldFailOverFromAnEmptyCompletionToTheNextAccount() {
+        // Given the first account answers 200 with an empty completion, the second with text
+        upstream.script("first", Behaviour.emptyCompletion());
+        upstream.script("second", Behaviour.reply("the real answer"));
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, TWO_ACCOUNTS)) {
+            // When a request arrives
+            relay.send(request("empty-then-text", null, null));
+
+            // Then the result is the second account's completion, after exactly two calls
+            ChatResult result = relay.awaitResult("empty-then-text");
+            assertThat(result.status()).isEqualTo(ResultStatus.SUCCEEDED);
+            assertThat(result.httpStatus()).isEqualTo(200);
+            assertThat(result.completion().at("/choices/0/message/content").asText()).isEqualTo("the real answer");
+            assertThat(result.attempts()).extracting(TrailEntry::account, TrailEntry::outcome, TrailEntry::reason)
+                    .containsExactly(
+                            tuple("first", OutcomeKind.RETRYABLE, "empty_completion"),
+                            tuple("second", OutcomeKind.SUCCESS, "ok"));
+            assertThat(upstream.totalCalls()).isEqualTo(2);
+            assertThat(upstream.calls("first")).isEqualTo(1);
+            // And the outcomes topic has one record per attempt
+            assertThat(relay.outcomes(all -> all.size() >= 2)).hasSize(2);
+        }
+    }
+
+    @Test
+    void shouldFailOverOnRateLimitAndCoolTheAccount() {
+        // Given the first account is rate limited for 30 s
+        upstream.script("first", Behaviour.rateLimited(Duration.ofSeconds(30)));
+        upstream.script("second", Behaviour.reply("from second"));
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, TWO_ACCOUNTS)) {
+            // When a request arrives
+            relay.send(request("rate-limited", null, null));
+
+            // Then the second account answers it
+            ChatResult result = relay.awaitResult("rate-limited");
+            assertThat(result.status()).isEqualTo(ResultStatus.SUCCEEDED);
+            assertThat(result.attempts()).extracting(TrailEntry::account, TrailEntry::httpStatus)
+                    .containsExactly(tuple("first", 429),
+                            tuple("second", 200));
+            // And the accounts topic says the first account cools for the Retry-After period
+            var states = relay.accountStates(all -> !all.isEmpty());
+            assertThat(states).hasSize(1);
+            var state = states.get(0).value();
+            assertThat(state.account()).isEqualTo("first");
+            assertThat(state.lastStatus()).isEqualTo(429);
+            assertThat(Duration.between(state.updatedAt(), state.coolingUntil())).isEqualTo(Duration.ofSeconds(30));
+        }
+    }
+
+    @Test
+    void shouldStopOnAFatalOutcome() {
+        // Given a request no account can send (streaming is not offered)
+        upstream.script("first", Behaviour.ok());
+        upstream.script("second", Behaviour.ok());
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, TWO_ACCOUNTS)) {
+            ChatRequest streaming = request("fatal", null, null);
+            streaming.body().put("stream", true);
+
+            // When it arrives
+            relay.send(streaming);
+
+            // Then it fails at once with 400, after one FATAL attempt and no upstream call
+            ChatResult result = relay.awaitResult("fatal");
+            assertThat(result.status()).isEqualTo(ResultStatus.FAILED);
+            assertThat(result.httpStatus()).isEqualTo(400);
+            assertThat(result.attempts()).extracting(TrailEntry::outcome).containsExactly(OutcomeKind.FATAL);
+            assertThat(upstream.totalCalls()).isZero();
+        }
+    }
+
+    @Test
+    void shouldMoveToTheFallbackPoolWhenAnAccountHasNoCredential() {
+        // Given a pool whose first account's key variable is not set, and a fallback pool
+        upstream.script("keyed-but-unused", Behaviour.ok());
+        upstream.script("fallback", Behaviour.reply("from the fallback pool"));
+        String yaml = """
+                defaultPool: primary
+                pools:
+                  primary:
+                    accounts: [no-key, keyed-but-unused]
+                    fallback: backup
+                  backup:
+                    accounts: [fallback]
+                accounts:
+                  no-key:           { provider: openai-chat, baseUrl: "{{url:no-key}}", apiKey: "${env:TOKENRELAY_IT_UNSET_VARIABLE}" }
+                  keyed-but-unused: { provider: openai-chat, baseUrl: "{{url:keyed-but-unused}}" }
+                  fallback:         { provider: openai-chat, baseUrl: "{{url:fallback}}" }
+                """;
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml)) {
+            // When a request arrives
+            relay.send(request("skipped-auth", null, null));
+
+            // Then SKIPPED_AUTH stops the primary pool and the backup pool answers
+            ChatResult result = relay.awaitResult("skipped-auth");
+            assertThat(result.status()).isEqualTo(ResultStatus.SUCCEEDED);
+            assertThat(result.attempts()).extracting(TrailEntry::account, TrailEntry::outcome)
+                    .containsExactly(tuple("no-key", OutcomeKind.SKIPPED_AUTH),
+                            tuple("fallback", OutcomeKind.SUCCESS));
+            assertThat(upstream.calls("no-key")).isZero();
+            assertThat(upstream.calls("keyed-but-unused")).isZero();
+        }
+    }
+
+    @Test
+    void shouldGiveAPinnedAccountExactlyOneCallAndItsOwnOutcome() {
+        // Given the pinned account fails with 500 and another account would succeed
+        upstream.script("first", Behaviour.status(500));
+        upstream.script("second", Behaviour.ok());
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, TWO_ACCOUNTS)) {
+            // When a request pinned to the first account arrives
+            relay.send(request("pinned", null, "first"));
+
+            // Then it gets that account's 500, after exactly one call, and no other account is called
+            ChatResult result = relay.awaitResult("pinned");
+            assertThat(result.status()).isEqualTo(ResultStatus.FAILED);
+            assertThat(result.httpStatus()).isEqualTo(500);
+            assertThat(result.attempts()).extracting(TrailEntry::account).containsExactly("first");
+            assertThat(upstream.calls("first")).isEqualTo(1);
+            assertThat(upstream.calls("second")).isZero();
+        }
+    }
+
+    @Test
+    void shouldPassTheLastUpstreamResponseThroughWhenEveryAccountFails() {
+        // Given both accounts fail with server errors
+        upstream.script("first", Behaviour.status(500));
+        upstream.script("second", Behaviour.status(503));
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, TWO_ACCOUNTS)) {
+            // When a request arrives
+            relay.send(request("all-fail", null, null));
+
+            // Then the result passes the last response (503) through, and a dead letter holds the request
+            ChatResult result = relay.awaitResult("all-fail");
+            assertThat(result.status()).isEqualTo(ResultStatus.FAILED);
+            assertThat(result.httpStatus()).isEqualTo(503);
+            assertThat(result.error().upstream()).isNotNull();
+            assertThat(result.attempts()).hasSize(2);
+            List<ConsumerRecord<String, DeadLetter>> deadLetters = relay.deadLetters(all -> !all.isEmpty());
+            assertThat(deadLetters).hasSize(1);
+            DeadLetter deadLetter = deadLetters.get(0).value();
+            assertThat(deadLetter.requestId()).isEqualTo("all-fail");
+            assertThat(deadLetter.request().body().at("/messages/0/content").asText()).isEqualTo("question all-fail");
+            assertThat(deadLetter.attempts()).hasSize(2);
+        }
+    }
+
+    @Test
+    void shouldAnswer502WhenEveryConnectionIsReset() {
+        // Given both accounts drop the connection
+        upstream.script("first", Behaviour.reset());
+        upstream.script("second", Behaviour.reset());
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, TWO_ACCOUNTS)) {
+            relay.send(request("all-reset", null, null));
+
+            ChatResult result = relay.awaitResult("all-reset");
+            assertThat(result.status()).isEqualTo(ResultStatus.FAILED);
+            assertThat(result.httpStatus()).isEqualTo(502);
+            assertThat(result.attempts()).extracting(TrailEntry::reason)
+                    .containsExactly("connection_reset", "connection_reset");
+        }
+    }
+
+    @Test
+    void shouldAnswer504WhenTheLastAccountTimesOut() {
+        // Given both accounts never answer, with a short response timeout
+        upstream.script("first", Behaviour.noAnswer());
+        upstream.script("second", Behaviour.noAnswer());
+        String yaml = """
+                pools:
+                  main:
+                    accounts: [first, second]
+                accounts:
+                  first:  { provider: openai-chat, baseUrl: "{{url:first}}", responseTimeout: 300ms }
+                  second: { provider: openai-chat, baseUrl: "{{url:second}}", responseTimeout: 300ms }
+                """;
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml)) {
+            relay.send(request("all-timeout", null, null));
+
+            ChatResult result = relay.awaitResult("all-timeout");
+            assertThat(result.status()).isEqualTo(ResultStatus.FAILED);
+            assertThat(result.httpStatus()).isEqualTo(504);
+            assertThat(result.attempts()).extracting(TrailEntry::reason).containsExactly("timeout", "timeout");
+        }
+    }
+
+    @Test
+    void shouldAnswer503WhileEveryAccountIsCooling() {
+        // Given the only account answers 429 with a long Retry-After
+        upstream.script("only", Behaviour.rateLimited(Duration.ofMinutes(5)));
+        String yaml = """
+                pools:
+                  main:
+                    accounts: [only]
+                accounts:
+                  only: { provider: openai-chat, baseUrl: "{{url:only}}" }
+                """;
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml)) {
+            // When a first request meets the 429, its result passes the 429 through
+            relay.send(request("meets-429", null, null));
+            assertThat(relay.awaitResult("meets-429").httpStatus()).isEqualTo(429);
+
+            // Then, once the cooldown is known, later requests end with 503 without calling the account
+            await().atMost(RelayHarness.WAIT).pollDelay(Duration.ZERO).until(() -> {
+                String id = "while-cooling-" + System.nanoTime();
+                relay.send(request(id, null, null));
+                ChatResult result = relay.awaitResult(id);
+                return result.httpStatus() == 503 && result.attempts().isEmpty();
+            });
+        }
+    }
+}

@@ -1,0 +1,246 @@
+package dev.tokenrelay.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tokenrelay.TokenRelay;
+import dev.tokenrelay.config.ConfigException;
+import dev.tokenrelay.config.ConfigLoader;
+import dev.tokenrelay.config.TokenRelayConfig;
+import dev.tokenrelay.kafka.TopicReader;
+import dev.tokenrelay.kafka.Topics;
+import dev.tokenrelay.schema.AccountState;
+import dev.tokenrelay.schema.Attempt;
+import dev.tokenrelay.schema.AttemptOutcome;
+import dev.tokenrelay.schema.ChatRequest;
+import dev.tokenrelay.schema.ChatResult;
+import dev.tokenrelay.schema.DeadLetter;
+import dev.tokenrelay.schema.JsonCodec;
+import dev.tokenrelay.simulator.SimulatedUpstream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * A tokenrelay processor for one integration test: its own topics and application id on the
+ * shared broker, accounts pointing at the simulated upstream, and the client side a user has
+ * (a producer of requests, {@code read_committed} readers of the output topics).
+ *
+ * <p>The configuration is the test's YAML for {@code accounts}, {@code pools} and anything else;
+ * {@code {{url:NAME}}} stands for the simulated account NAME's base URL. Kafka and topic sections
+ * are added by the harness.
+ */
+public final class RelayHarness implements AutoCloseable {
+
+    /** How long a test waits for the processor to produce what it expects. */
+    public static final Duration WAIT = Duration.ofSeconds(60);
+
+    private static final Pattern URL = Pattern.compile("\\{\\{url:([A-Za-z0-9._-]+)}}");
+
+    private final String yaml;
+    private final Path stateRoot;
+    private TokenRelayConfig config;
+    private final KafkaProducer<String, byte[]> producer;
+    private TokenRelay relay;
+    private int generationOfState;
+
+    private RelayHarness(String yaml, Path stateRoot, String bootstrapServers) {
+        this.yaml = yaml;
+        this.stateRoot = stateRoot;
+        this.producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.LINGER_MS_CONFIG, 0),
+                new StringSerializer(), new ByteArraySerializer());
+    }
+
+    /**
+     * Starts a processor.
+     *
+     * @param kafka      the shared broker
+     * @param upstream   the simulated upstream the accounts point at
+     * @param partitions partitions of every topic
+     * @param yaml       the test's configuration: accounts, pools and optionally processor / policy
+     */
+    public static RelayHarness start(KafkaBroker kafka, SimulatedUpstream upstream, int partitions, String yaml) {
+        String prefix = kafka.uniqueName("it");
+        Path stateRoot;
+        try {
+            stateRoot = Files.createTempDirectory("tokenrelay-it-state");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        String full = """
+                kafka:
+                  bootstrapServers: "%s"
+                  applicationId: "%s"
+                  streams:
+                    num.stream.threads: "1"
+                    state.dir: "%s"
+                topics:
+                  requests:   { name: "%s.requests", partitions: %d }
+                  attempts:   { name: "%s.attempts", partitions: %d }
+                  results:    { name: "%s.results", partitions: %d }
+                  outcomes:   { name: "%s.outcomes", partitions: %d }
+                  deadLetter: { name: "%s.dead-letter", partitions: %d }
+                  accounts:   { name: "%s.accounts", partitions: 1 }
+                """.formatted(kafka.bootstrapServers(), prefix, "{{state-dir}}", prefix, partitions, prefix, partitions, prefix,
+                partitions, prefix, partitions, prefix, partitions, prefix)
+                + withUrls(yaml, upstream);
+        RelayHarness harness = new RelayHarness(full, stateRoot, kafka.bootstrapServers());
+        harness.startProcessor(false);
+        return harness;
+    }
+
+    private static String withUrls(String yaml, SimulatedUpstream upstream) {
+        Matcher matcher = URL.matcher(yaml);
+        StringBuilder out = new StringBuilder();
+        while (matcher.find()) {
+            matcher.appendReplacement(out, Matcher.quoteReplacement(upstream.baseUrl(matcher.group(1))));
+        }
+        matcher.appendTail(out);
+        return out.toString();
+    }
+
+    /**
+     * Starts the processor; with {@code freshState} it gets an empty state directory, so its stores
+     * must be restored from their changelogs as on a new machine.
+     */
+    private void startProcessor(boolean freshState) {
+        if (freshState) {
+            generationOfState++;
+        }
+        String stateDir = stateRoot.resolve("state-" + generationOfState).toString();
+        try {
+            config = ConfigLoader.parse(yaml.replace("{{state-dir}}", stateDir), "test configuration");
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        relay = TokenRelay.start(config);
+        try {
+            assertThat(relay.awaitRunning(WAIT)).as("processor running").isTrue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Stops the processor cleanly (as SIGTERM does). */
+    public void stopProcessor() {
+        relay.close();
+    }
+
+    /** Starts the processor again after {@link #stopProcessor()}, on a new, empty state directory. */
+    public void startProcessorOnNewMachine() {
+        startProcessor(true);
+    }
+
+    public TokenRelayConfig config() {
+        return config;
+    }
+
+    /** A request with a one-message body; {@code pool} and {@code account} may be null. */
+    public static ChatRequest request(String id, String pool, String account) {
+        ObjectNode body = JsonCodec.mapper().createObjectNode().put("model", "test-model");
+        body.putArray("messages").addObject().put("role", "user").put("content", "question " + id);
+        return new ChatRequest(id, 0, body, pool, account, null, null);
+    }
+
+    public void send(ChatRequest request) {
+        sendRaw(request.id(), JsonCodec.encode(request));
+    }
+
+    public void sendRaw(String key, String value) {
+        sendRaw(key, value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public void sendRaw(String key, byte[] value) {
+        try {
+            producer.send(new ProducerRecord<>(config.topics().requests().name(), key, value)).get();
+        } catch (Exception e) {
+            throw new IllegalStateException("could not produce a request", e);
+        }
+    }
+
+    /** Waits until every id has a result and returns the results by id (the last one read per id). */
+    public Map<String, ChatResult> awaitResults(Collection<String> ids) {
+        List<ConsumerRecord<String, ChatResult>> records = read(config.topics().results().name(), Topics.RESULTS.deserializer(),
+                all -> keys(all).containsAll(ids));
+        Map<String, ChatResult> byId = new LinkedHashMap<>();
+        records.forEach(r -> byId.put(r.key(), r.value()));
+        assertThat(byId.keySet()).as("results arrived within %s", WAIT).containsAll(ids);
+        return byId;
+    }
+
+    public ChatResult awaitResult(String id) {
+        return awaitResults(List.of(id)).get(id);
+    }
+
+    /** Every result read so far, once {@code done} holds (or the wait ran out). */
+    public List<ConsumerRecord<String, ChatResult>> results(Predicate<List<ConsumerRecord<String, ChatResult>>> done) {
+        return read(config.topics().results().name(), Topics.RESULTS.deserializer(), done);
+    }
+
+    public List<ConsumerRecord<String, DeadLetter>> deadLetters(Predicate<List<ConsumerRecord<String, DeadLetter>>> done) {
+        return read(config.topics().deadLetter().name(), Topics.DEAD_LETTERS.deserializer(), done);
+    }
+
+    public List<ConsumerRecord<String, AttemptOutcome>> outcomes(
+            Predicate<List<ConsumerRecord<String, AttemptOutcome>>> done) {
+        return read(config.topics().outcomes().name(), Topics.OUTCOMES.deserializer(), done);
+    }
+
+    public List<ConsumerRecord<String, Attempt>> attempts(Predicate<List<ConsumerRecord<String, Attempt>>> done) {
+        return read(config.topics().attempts().name(), Topics.ATTEMPTS.deserializer(), done);
+    }
+
+    public List<ConsumerRecord<String, AccountState>> accountStates(
+            Predicate<List<ConsumerRecord<String, AccountState>>> done) {
+        return read(config.topics().accounts().name(), Topics.ACCOUNT_STATES.deserializer(), done);
+    }
+
+    private <V> List<ConsumerRecord<String, V>> read(String topic, Deserializer<V> deserializer,
+            Predicate<List<ConsumerRecord<String, V>>> done) {
+        try (TopicReader<V> reader = new TopicReader<>(relayBootstrap(), topic, deserializer)) {
+            return reader.readUntil(done, WAIT);
+        }
+    }
+
+    private String relayBootstrap() {
+        return config.kafka().bootstrapServers();
+    }
+
+    public static <V> Set<String> keys(List<ConsumerRecord<String, V>> records) {
+        Set<String> keys = new HashSet<>();
+        records.forEach(r -> keys.add(r.key()));
+        return keys;
+    }
+
+    @Override
+    public void close() {
+        producer.close(Duration.ofSeconds(5));
+        if (relay != null) {
+            relay.close();
+        }
+    }
+}
