@@ -42,7 +42,7 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     public static final String SEEN_STORE = "intake-seen-requests";
 
     private static final Logger LOG = LoggerFactory.getLogger(IntakeProcessor.class);
-    private static final MessageValidator VALIDATOR = MessageValidator.load();
+    private static final MessageValidator VALIDATOR = MessageValidator.instance();
 
     private final TokenRelayConfig config;
     private final AccountSelector selector;
