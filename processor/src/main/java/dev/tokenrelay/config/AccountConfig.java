@@ -16,11 +16,12 @@ import java.util.Set;
  * @param models the models this account serves; default empty, meaning any model
  * @param maxInFlight the most concurrent calls; optional (at least 1), absent means
  *     {@link ProcessorSettings#defaultMaxInFlight()}
+ * @param requestsPerMinute the most calls started in any 60 s; optional (at least 1), absent means no limit
  * @param connectTimeout how long to wait for a connection; default 5s
- * @param responseTimeout how long to wait for the whole response; default 120s
+ * @param responseTimeout how long a call may take in all, from its start to the end of the response; default 120s
  */
 public record AccountConfig(ProviderType provider, URI baseUrl, Secret apiKey, List<String> models, Integer maxInFlight,
-        Duration connectTimeout, Duration responseTimeout) {
+        Integer requestsPerMinute, Duration connectTimeout, Duration responseTimeout) {
 
     /** Default {@link #connectTimeout()}. */
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
@@ -37,13 +38,16 @@ public record AccountConfig(ProviderType provider, URI baseUrl, Secret apiKey, L
         if (maxInFlight != null && maxInFlight < 1) {
             throw new InvalidConfigException("maxInFlight", "must be at least 1, got " + maxInFlight);
         }
+        if (requestsPerMinute != null && requestsPerMinute < 1) {
+            throw new InvalidConfigException("requestsPerMinute", "must be at least 1, got " + requestsPerMinute);
+        }
         connectTimeout = Settings.positive(connectTimeout, DEFAULT_CONNECT_TIMEOUT, "connectTimeout");
         responseTimeout = Settings.positive(responseTimeout, DEFAULT_RESPONSE_TIMEOUT, "responseTimeout");
     }
 
     /** An account with a base URL and a key and every other setting at its default. */
     public AccountConfig(ProviderType provider, URI baseUrl, Secret apiKey) {
-        this(provider, baseUrl, apiKey, null, null, null, null);
+        this(provider, baseUrl, apiKey, null, null, null, null, null);
     }
 
     /** {@link #maxInFlight()} when set, else the processor-wide default. */

@@ -12,9 +12,10 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param drainInterval how often completed upstream calls are drained on the stream thread; default 10ms
  * @param defaultMaxInFlight concurrent calls per account unless the account sets its own; default 64
  * @param shutdownTimeout how long a shutdown waits for in-flight work; default 30s
+ * @param defaultDeadline how long a request that names no deadline may take from its arrival; default 1h
  */
 public record ProcessorSettings(Duration dedupeRetention, Duration drainInterval, int defaultMaxInFlight,
-        Duration shutdownTimeout) {
+        Duration shutdownTimeout, Duration defaultDeadline) {
 
     /** Default {@link #dedupeRetention()}. */
     public static final Duration DEFAULT_DEDUPE_RETENTION = Duration.ofDays(7);
@@ -24,6 +25,11 @@ public record ProcessorSettings(Duration dedupeRetention, Duration drainInterval
     public static final int DEFAULT_MAX_IN_FLIGHT = 64;
     /** Default {@link #shutdownTimeout()}. */
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * Default {@link #defaultDeadline()}: long enough to wait out rate limits, short enough that a
+     * request nobody waits for any more does not hold an account's queue.
+     */
+    public static final Duration DEFAULT_DEADLINE = Duration.ofHours(1);
 
     /** Applies the defaults for absent durations and checks every value. */
     public ProcessorSettings {
@@ -33,11 +39,12 @@ public record ProcessorSettings(Duration dedupeRetention, Duration drainInterval
             throw new InvalidConfigException("defaultMaxInFlight", "must be at least 1, got " + defaultMaxInFlight);
         }
         shutdownTimeout = Settings.positive(shutdownTimeout, DEFAULT_SHUTDOWN_TIMEOUT, "shutdownTimeout");
+        defaultDeadline = Settings.positive(defaultDeadline, DEFAULT_DEADLINE, "defaultDeadline");
     }
 
     /** Every setting at its default. */
     public static ProcessorSettings defaults() {
-        return new ProcessorSettings(null, null, DEFAULT_MAX_IN_FLIGHT, null);
+        return new ProcessorSettings(null, null, DEFAULT_MAX_IN_FLIGHT, null, null);
     }
 
     // Boxed: Jackson hands an absent int over as 0, which must mean "default", not "invalid".
@@ -45,8 +52,9 @@ public record ProcessorSettings(Duration dedupeRetention, Duration drainInterval
     private static ProcessorSettings fromYaml(@JsonProperty("dedupeRetention") Duration dedupeRetention,
             @JsonProperty("drainInterval") Duration drainInterval,
             @JsonProperty("defaultMaxInFlight") Integer defaultMaxInFlight,
-            @JsonProperty("shutdownTimeout") Duration shutdownTimeout) {
+            @JsonProperty("shutdownTimeout") Duration shutdownTimeout,
+            @JsonProperty("defaultDeadline") Duration defaultDeadline) {
         return new ProcessorSettings(dedupeRetention, drainInterval,
-                defaultMaxInFlight == null ? DEFAULT_MAX_IN_FLIGHT : defaultMaxInFlight, shutdownTimeout);
+                defaultMaxInFlight == null ? DEFAULT_MAX_IN_FLIGHT : defaultMaxInFlight, shutdownTimeout, defaultDeadline);
     }
 }

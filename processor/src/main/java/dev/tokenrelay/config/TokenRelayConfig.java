@@ -21,9 +21,11 @@ import java.util.Map;
  * @param defaultPool the pool of a request that names none; may be left out when there is only
  *     one pool, and is then that pool
  * @param policy how outcomes are classified; the design's defaults when absent
+ * @param retry when an account already tried may be tried again; defaults when absent
  */
 public record TokenRelayConfig(KafkaSettings kafka, TopicsConfig topics, ProcessorSettings processor,
-        Map<String, PoolConfig> pools, Map<String, AccountConfig> accounts, String defaultPool, OutcomePolicy policy) {
+        Map<String, PoolConfig> pools, Map<String, AccountConfig> accounts, String defaultPool, OutcomePolicy policy,
+        RetryPolicy retry) {
 
     /** Applies the defaults and runs the checks that span several sections. */
     public TokenRelayConfig {
@@ -31,6 +33,7 @@ public record TokenRelayConfig(KafkaSettings kafka, TopicsConfig topics, Process
         topics = topics == null ? TopicsConfig.defaults() : topics;
         processor = processor == null ? ProcessorSettings.defaults() : processor;
         policy = policy == null ? OutcomePolicy.defaults() : policy;
+        retry = retry == null ? RetryPolicy.defaults() : retry;
         accounts = named(accounts, "accounts", "an account id");
         pools = named(pools, "pools", "a pool name");
         checkMembers(pools, accounts);

@@ -80,7 +80,7 @@ class ConfigLoaderTest {
         assertThat(config.topics().deadLetter().name()).isEqualTo("tokenrelay.dead-letter");
         assertThat(config.topics().accounts()).isEqualTo(new TopicSpec("tokenrelay.accounts", 4, null));
         assertThat(config.processor()).isEqualTo(new ProcessorSettings(
-                Duration.ofDays(7), Duration.ofMillis(10), 64, Duration.ofSeconds(30)));
+                Duration.ofDays(7), Duration.ofMillis(10), 64, Duration.ofSeconds(30), Duration.ofHours(1)));
         assertThat(config.policy()).isEqualTo(OutcomePolicy.defaults());
         assertThat(config.defaultPool()).isEqualTo("main");
         assertThat(config.pool("main").strategy()).isEqualTo(Strategy.FILL_FIRST);
@@ -157,7 +157,7 @@ class ConfigLoaderTest {
 
         // Then the misspelt key is named, not the missing one
         assertThat(topLevel).hasMessage("tokenrelay.yaml: acounts: unknown key "
-                + "(known: kafka, topics, processor, pools, accounts, defaultPool, policy)");
+                + "(known: kafka, topics, processor, pools, accounts, defaultPool, policy, retry)");
         assertThat(inPool).hasMessage(
                 "tokenrelay.yaml: pools.main.acounts: unknown key (known: accounts, strategy, fallback)");
     }

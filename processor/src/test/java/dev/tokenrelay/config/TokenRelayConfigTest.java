@@ -160,13 +160,13 @@ class TokenRelayConfigTest {
 
         // When the configuration is built, Then the id is named
         assertThatThrownBy(() -> new TokenRelayConfig(null, null, null,
-                Map.of("main", pool(null, "a")), accounts, null, null))
+                Map.of("main", pool(null, "a")), accounts, null, null, null))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("accounts[\"my account\"]: 'my account' is not valid as an account id");
     }
 
     private static TokenRelayConfig config(Map<String, PoolConfig> pools, String defaultPool) {
-        return new TokenRelayConfig(null, null, null, pools, ACCOUNTS, defaultPool, null);
+        return new TokenRelayConfig(null, null, null, pools, ACCOUNTS, defaultPool, null, null);
     }
 
     private static PoolConfig pool(String fallback, String... accounts) {
