@@ -19,7 +19,6 @@ import java.time.Instant;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeoutException;
 import org.apache.hc.client5.http.ConnectTimeoutException;
-import org.apache.hc.client5.http.utils.DateUtils;
 import org.apache.hc.core5.http.ConnectionClosedException;
 
 /**
@@ -106,27 +105,7 @@ public final class OutcomeClassifier {
     }
 
     private Duration cooldownFor(UpstreamExchange.Response response) {
-        Duration retryAfter = parseRetryAfter(response.retryAfter(), clock.instant());
-        return retryAfter != null ? retryAfter : policy.defaultCooldown();
-    }
-
-    /** Retry-After as delay-seconds or an HTTP date; {@code null} when absent or unreadable. */
-    static Duration parseRetryAfter(String value, Instant now) {
-        if (value == null || value.isBlank()) {
-            return null;
-        }
-        String trimmed = value.trim();
-        try {
-            long seconds = Long.parseLong(trimmed);
-            return seconds < 0 ? null : Duration.ofSeconds(seconds);
-        } catch (NumberFormatException notSeconds) {
-            Instant date = DateUtils.parseStandardDate(trimmed);
-            if (date == null) {
-                return null;
-            }
-            Duration until = Duration.between(now, date);
-            return until.isNegative() ? Duration.ZERO : until;
-        }
+        return RateLimitHeaders.cooldown(response, clock.instant()).orElse(policy.defaultCooldown());
     }
 
     private static JsonNode parseOrNull(byte[] body) {

@@ -13,6 +13,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.hc.client5.http.async.methods.SimpleHttpRequest;
 import org.apache.hc.client5.http.async.methods.SimpleHttpResponse;
 import org.apache.hc.client5.http.config.ConnectionConfig;
@@ -121,13 +123,15 @@ public final class UpstreamCaller implements AutoCloseable {
         Future<SimpleHttpResponse> inFlight = client.execute(httpRequest, new FutureCallback<>() {
             @Override
             public void completed(SimpleHttpResponse response) {
-                Header retryAfter = response.getFirstHeader(HttpHeaders.RETRY_AFTER);
-                finish(new UpstreamExchange.Response(
-                        response.getCode(),
-                        retryAfter == null ? null : retryAfter.getValue(),
-                        response.getBodyBytes(),
-                        startedAt,
-                        elapsed()));
+                Map<String, String> rateLimits = new HashMap<>();
+                for (String name : UpstreamExchange.RATE_LIMIT_HEADERS) {
+                    Header header = response.getFirstHeader(name);
+                    if (header != null) {
+                        rateLimits.put(name, header.getValue());
+                    }
+                }
+                finish(new UpstreamExchange.Response(response.getCode(), rateLimits, response.getBodyBytes(),
+                        startedAt, elapsed()));
             }
 
             @Override
@@ -156,7 +160,18 @@ public final class UpstreamCaller implements AutoCloseable {
                 outcome.complete(classified);
             }
         });
-        return new Call(outcome, inFlight);
+        // The response timeout of HttpClient is an inactivity timeout; this bounds the whole call.
+        outcome.orTimeout(account.responseTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        outcome.whenComplete((done, timedOut) -> {
+            if (timedOut != null) {
+                inFlight.cancel(true);
+            }
+        });
+        CompletableFuture<Outcome> bounded = outcome.exceptionally(timedOut -> classifier.classify(
+                new UpstreamExchange.Failure(new TimeoutException("no complete answer within "
+                        + account.responseTimeout()), startedAt, Duration.ofNanos(System.nanoTime() - startNanos)),
+                provider));
+        return new Call(bounded, inFlight);
     }
 
     @Override

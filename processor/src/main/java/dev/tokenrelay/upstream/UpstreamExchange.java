@@ -2,6 +2,8 @@ package dev.tokenrelay.upstream;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 
 /**
  * What one upstream call produced before classification: a response, or the failure that stood
@@ -13,9 +15,27 @@ public sealed interface UpstreamExchange {
 
     Duration latency();
 
-    /** An HTTP response; {@code retryAfter} is the raw header value or {@code null}. */
-    record Response(int status, String retryAfter, byte[] body, Instant startedAt, Duration latency)
-            implements UpstreamExchange {}
+    /**
+     * An HTTP response. {@code headers} holds only the headers classification reads (the rate-limit
+     * ones of {@link #RATE_LIMIT_HEADERS}), by lower-case name.
+     */
+    record Response(int status, Map<String, String> headers, byte[] body, Instant startedAt, Duration latency)
+            implements UpstreamExchange {
+
+        public Response {
+            headers = headers == null ? Map.of() : Map.copyOf(headers);
+        }
+
+        /** The header's value, or {@code null}. */
+        public String header(String lowerCaseName) {
+            return headers.get(lowerCaseName);
+        }
+    }
+
+    /** The response headers that say when an account may be called again. */
+    List<String> RATE_LIMIT_HEADERS = List.of("retry-after", "retry-after-ms", "x-ratelimit-reset-requests",
+            "x-ratelimit-reset-tokens", "anthropic-ratelimit-requests-reset", "anthropic-ratelimit-tokens-reset",
+            "anthropic-ratelimit-input-tokens-reset", "anthropic-ratelimit-output-tokens-reset");
 
     /** No usable response: connect error, reset, timeout, cancellation. */
     record Failure(Throwable cause, Instant startedAt, Duration latency) implements UpstreamExchange {}

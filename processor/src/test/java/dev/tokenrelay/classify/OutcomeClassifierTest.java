@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.time.ZoneOffset;
 import java.util.stream.Stream;
 import org.apache.hc.client5.http.ConnectTimeoutException;
@@ -49,7 +50,8 @@ class OutcomeClassifierTest {
 
     private static UpstreamExchange.Response response(int status, String retryAfter, String body) {
         byte[] bytes = body == null ? null : body.getBytes(StandardCharsets.UTF_8);
-        return new UpstreamExchange.Response(status, retryAfter, bytes, STARTED, LATENCY);
+        return new UpstreamExchange.Response(status, retryAfter == null ? Map.of() : Map.of("retry-after", retryAfter),
+                bytes, STARTED, LATENCY);
     }
 
     private static UpstreamExchange.Failure failure(Throwable cause) {
