@@ -1,15 +1,18 @@
 package dev.tokenrelay;
 
+import dev.tokenrelay.accounts.StoreAccountStates;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.kafka.EmbeddedKafkaBroker;
 import dev.tokenrelay.kafka.TopicAdmin;
 import dev.tokenrelay.kafka.Topics;
 import dev.tokenrelay.upstream.Providers;
+import dev.tokenrelay.schema.AccountState;
 import dev.tokenrelay.upstream.UpstreamCaller;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
@@ -17,9 +20,13 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.apache.kafka.streams.state.ValueAndTimestamp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -124,6 +131,17 @@ public final class TokenRelay implements AutoCloseable {
             Thread.sleep(20);
         }
         return false;
+    }
+
+    /**
+     * What this instance knows of an account's health: the accounts topic as its global table holds
+     * it (every instance holds all of it).
+     */
+    public Optional<AccountState> accountState(String account) {
+        ReadOnlyKeyValueStore<String, ValueAndTimestamp<AccountState>> store = streams.store(
+                StoreQueryParameters.fromNameAndType(StoreAccountStates.STORE,
+                        QueryableStoreTypes.<String, AccountState>timestampedKeyValueStore()));
+        return new StoreAccountStates(store).get(account);
     }
 
     public KafkaStreams.State state() {

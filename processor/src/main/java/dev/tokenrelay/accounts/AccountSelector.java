@@ -55,6 +55,46 @@ public final class AccountSelector {
         return fallback == null ? Choice.noneLeft(false) : choose(fallback, tried, requestId, states, now);
     }
 
+    /**
+     * Like {@link #choose}, but when every untried account is cooling, waits for the one whose
+     * cooldown ends first, if it ends before {@code deadline} ({@code null}: no deadline).
+     */
+    public Choice chooseOrWait(String fromPool, Set<String> tried, String requestId, AccountStates states,
+            Instant now, Instant deadline) {
+        Choice choice = choose(fromPool, tried, requestId, states, now);
+        if (!(choice instanceof Choice.NoneLeft noneLeft) || !noneLeft.allCooling()) {
+            return choice;
+        }
+        Choice.Chosen earliest = null;
+        for (String pool : config.poolChain(fromPool)) {
+            for (PoolMember member : config.pool(pool).accounts()) {
+                Optional<AccountState> state = states.get(member.account());
+                if (tried.contains(member.account()) || state.isEmpty() || state.get().disabled()
+                        || !state.get().coolingAt(now)) {
+                    continue;
+                }
+                Instant until = state.get().coolingUntil();
+                if (earliest == null || until.isBefore(earliest.notBefore())) {
+                    earliest = new Choice.Chosen(member.account(), pool, until);
+                }
+            }
+        }
+        if (earliest == null || (deadline != null && !earliest.notBefore().isBefore(deadline))) {
+            return choice;
+        }
+        return earliest;
+    }
+
+    /** The first pool of {@code fromPool}'s chain that lists {@code account}, or {@code null}. */
+    public String poolOf(String account, String fromPool) {
+        for (String pool : config.poolChain(fromPool)) {
+            if (config.pool(pool).accounts().stream().anyMatch(m -> m.account().equals(account))) {
+                return pool;
+            }
+        }
+        return null;
+    }
+
     private Optional<String> chooseIn(String poolName, Set<String> tried, String requestId, AccountStates states, Instant now) {
         PoolConfig pool = config.pool(poolName);
         List<PoolMember> healthy = new ArrayList<>();

@@ -1,7 +1,6 @@
 package dev.tokenrelay.dispatch;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tokenrelay.accounts.AccountSelector;
 import dev.tokenrelay.accounts.AccountStates;
 import dev.tokenrelay.accounts.StoreAccountStates;
 import dev.tokenrelay.classify.Outcome;
@@ -25,12 +24,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.PriorityQueue;
 import java.util.Queue;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.kafka.streams.KeyValue;
@@ -46,21 +44,24 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The dispatch stage (design section 2). It owns the accounts of its partition, so their
- * in-flight limits and queues are plain local state. It never blocks the stream thread:
+ * in-flight and per-minute limits, queues and cooldowns are plain local state. It never blocks
+ * the stream thread:
  * <ul>
  *   <li>{@code process()} writes the attempt to a changelogged store and starts the call if the
- *       account has capacity; the call is asynchronous;</li>
+ *       account has capacity and is not cooling; the call is asynchronous;</li>
  *   <li>completions land in a thread-safe queue; a wall-clock punctuator drains it on the stream
- *       thread, decides failover, forwards and deletes the store entry;</li>
+ *       thread, decides failover, forwards and deletes the store entry; the same punctuator
+ *       releases parked attempts whose time has come and expires those past their deadline;</li>
  *   <li>{@code init()} re-issues whatever the store holds, after a restart or a rebalance.</li>
  * </ul>
- * With exactly-once, the store write commits with the input offset and the forwarded records
- * commit with the delete: no attempt is lost and no result is written twice. The upstream call
- * itself is at-least-once across a crash.
+ * Nothing waits in memory only: queued and parked attempts are in the store, the lanes are an
+ * index over it. With exactly-once, the store write commits with the input offset and the
+ * forwarded records commit with the delete: no attempt is lost and no result is written twice.
+ * The upstream call itself is at-least-once across a crash.
  */
 public final class DispatchProcessor implements Processor<String, Attempt, String, Emission> {
 
-    /** Attempts queued or in flight, by {@link Attempt#key()}. */
+    /** Attempts queued, parked or in flight, by {@link Attempt#key()}. */
     public static final String ATTEMPTS_STORE = "dispatch-attempts";
 
     private static final Logger LOG = LoggerFactory.getLogger(DispatchProcessor.class);
@@ -70,8 +71,10 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
     private final FailoverDecider decider;
     private final Map<String, Lane> lanes = new HashMap<>();
     private final Map<String, UpstreamCaller.Call> inFlight = new HashMap<>();
-    /** Accounts whose health this task last wrote; it is their only writer, so this is current. */
+    /** Account health this task last wrote; it owns these accounts, so this is newer than the table. */
     private final Map<String, AccountState> written = new HashMap<>();
+    /** Deadlines of the attempts held here; entries of attempts already gone are skipped when due. */
+    private final PriorityQueue<Due> deadlines = new PriorityQueue<>();
     private final Queue<Completion> completions = new ConcurrentLinkedQueue<>();
 
     private ProcessorContext<String, Emission> context;
@@ -83,14 +86,15 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
     public DispatchProcessor(TokenRelayConfig config, UpstreamCaller caller) {
         this.config = config;
         this.caller = caller;
-        this.decider = new FailoverDecider(new AccountSelector(config));
+        this.decider = new FailoverDecider(config);
     }
 
     @Override
     public void init(ProcessorContext<String, Emission> context) {
         this.context = context;
         this.store = context.getStateStore(ATTEMPTS_STORE);
-        this.states = new StoreAccountStates(context.getStateStore(StoreAccountStates.STORE));
+        AccountStates table = new StoreAccountStates(context.getStateStore(StoreAccountStates.STORE));
+        this.states = account -> written.containsKey(account) ? Optional.of(written.get(account)) : table.get(account);
         reissuePending();
         this.drainer = context.schedule(config.processor().drainInterval(), PunctuationType.WALL_CLOCK_TIME,
                 timestamp -> drain());
@@ -99,17 +103,13 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
     @Override
     public void process(Record<String, Attempt> record) {
         Attempt attempt = record.value();
-        if (attempt == null) {
+        if (attempt == null || store.get(attempt.key()) != null) {
             return;
         }
-        String key = attempt.key();
-        if (store.get(key) != null) {
-            return;
-        }
-        store.put(key, new PendingAttempt(attempt, sequence++));
-        Lane lane = lane(attempt.account());
-        lane.enqueue(key);
-        pump(lane);
+        long seq = sequence++;
+        store.put(attempt.key(), new PendingAttempt(attempt, seq));
+        admit(attempt.key(), attempt, seq);
+        pump(attempt.account(), now());
     }
 
     @Override
@@ -121,6 +121,7 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
         inFlight.values().forEach(UpstreamCaller.Call::cancel);
         inFlight.clear();
         lanes.clear();
+        deadlines.clear();
         completions.clear();
     }
 
@@ -131,46 +132,88 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
         }
         pending.sort((a, b) -> Long.compare(a.value.sequence(), b.value.sequence()));
         for (KeyValue<String, PendingAttempt> entry : pending) {
-            lane(entry.value.attempt().account()).enqueue(entry.key);
+            admit(entry.key, entry.value.attempt(), entry.value.sequence());
             sequence = Math.max(sequence, entry.value.sequence() + 1);
         }
         if (!pending.isEmpty()) {
             LOG.atInfo().addKeyValue("task", context.taskId()).addKeyValue("attempts", pending.size())
-                    .log("re-issuing attempts that were queued or in flight");
+                    .log("re-issuing attempts that were queued, parked or in flight");
         }
-        lanes.values().forEach(this::pump);
+        Instant now = now();
+        new ArrayList<>(lanes.keySet()).forEach(account -> pump(account, now));
+    }
+
+    /** Puts a stored attempt in its lane: parked until its start time, or queued. */
+    private void admit(String key, Attempt attempt, long seq) {
+        if (attempt.deadline() != null) {
+            deadlines.add(new Due(attempt.deadline().toEpochMilli(), key));
+        }
+        Lane lane = lane(attempt.account());
+        if (attempt.notBefore() != null) {
+            lane.park(key, attempt.notBefore().toEpochMilli(), seq);
+        } else {
+            lane.enqueue(key);
+        }
     }
 
     private Lane lane(String account) {
         return lanes.computeIfAbsent(account, id -> {
             AccountConfig accountConfig = config.accounts().get(id);
-            return new Lane(accountConfig == null ? 1 : UpstreamCaller.maxInFlight(config, accountConfig));
+            return accountConfig == null ? new Lane(1, null)
+                    : new Lane(UpstreamCaller.maxInFlight(config, accountConfig), accountConfig.requestsPerMinute());
         });
     }
 
-    private void pump(Lane lane) {
+    /**
+     * Starts what the account has room for. A cooling account starts nothing: its queued attempts
+     * are sent elsewhere, or parked here until the cooldown ends.
+     */
+    private void pump(String account, Instant now) {
+        Lane lane = lane(account);
+        lane.releaseDue(now.toEpochMilli());
+        if (lane.hasWaiting() && states.get(account).map(s -> s.coolingAt(now)).orElse(false)) {
+            lane.takeWaiting().forEach(key -> redirect(key, now));
+            return;
+        }
         String key;
-        while ((key = lane.nextToStart()) != null) {
+        while ((key = lane.nextToStart(now.toEpochMilli())) != null) {
             PendingAttempt pending = store.get(key);
-            if (pending != null) {
-                start(key, pending.attempt(), lane);
+            if (pending != null && !inFlight.containsKey(key)) {
+                start(key, pending.attempt(), lane, now);
             }
         }
     }
 
-    private void start(String key, Attempt attempt, Lane lane) {
+    private void start(String key, Attempt attempt, Lane lane, Instant now) {
         AccountConfig account = config.accounts().get(attempt.account());
         UpstreamCaller.Call call = account == null
                 ? new UpstreamCaller.Call(CompletableFuture.completedFuture(
                         Outcome.retryable("unknown_account", null, null, null, Duration.ZERO)), null)
                 : caller.call(account, attempt.request());
-        lane.started();
+        lane.started(now.toEpochMilli());
         inFlight.put(key, call);
         call.outcome().thenAccept(outcome -> completions.add(new Completion(key, outcome)));
     }
 
+    /** Sends a queued attempt of a cooling account on: elsewhere, back here later, or to its end. */
+    private void redirect(String key, Instant now) {
+        PendingAttempt pending = store.get(key);
+        if (pending == null) {
+            return;
+        }
+        Attempt attempt = pending.attempt();
+        Decision decision = decider.redirect(attempt, states, now);
+        if (decision instanceof Decision.Continue next && next.next().account().equals(attempt.account())) {
+            store.put(key, new PendingAttempt(next.next(), pending.sequence()));
+            lane(attempt.account()).park(key, next.next().notBefore().toEpochMilli(), pending.sequence());
+            return;
+        }
+        emitDecision(attempt, decision, now);
+        store.delete(key);
+    }
+
     private void drain() {
-        Set<Lane> freed = new HashSet<>();
+        Instant now = now();
         Completion completion;
         while ((completion = completions.poll()) != null) {
             if (inFlight.remove(completion.key()) == null) {
@@ -180,16 +223,32 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
             if (pending == null) {
                 continue;
             }
-            Lane lane = lane(pending.attempt().account());
-            lane.finished();
-            freed.add(lane);
-            finish(completion.key(), pending.attempt(), completion.outcome());
+            lane(pending.attempt().account()).finished();
+            finish(completion.key(), pending.attempt(), completion.outcome(), now);
         }
-        freed.forEach(this::pump);
+        expireOverdue(now);
+        new ArrayList<>(lanes.keySet()).forEach(account -> pump(account, now));
     }
 
-    private void finish(String key, Attempt attempt, Outcome outcome) {
-        Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
+    /** Ends the attempts still waiting (queued or parked) when their request's deadline passed. */
+    private void expireOverdue(Instant now) {
+        while (!deadlines.isEmpty() && deadlines.peek().atMs() <= now.toEpochMilli()) {
+            String key = deadlines.poll().key();
+            if (inFlight.containsKey(key)) {
+                continue; // ends by its call's timeout; the failover rule then sees the deadline
+            }
+            PendingAttempt pending = store.get(key);
+            if (pending != null) {
+                Attempt attempt = pending.attempt();
+                LOG.atDebug().addKeyValue("requestId", attempt.request().id()).addKeyValue("account", attempt.account())
+                        .log("request expired while waiting");
+                emitDecision(attempt, FailoverDecider.expired(attempt.request(), attempt.trail(), now), now);
+                store.delete(key);
+            }
+        }
+    }
+
+    private void finish(String key, Attempt attempt, Outcome outcome, Instant now) {
         try {
             TrailEntry entry = new TrailEntry(attempt.number(), attempt.account(), attempt.pool(), outcome.kind(),
                     outcome.reason(), outcome.httpStatus(), outcome.latency().toMillis(), outcome.startedAt());
@@ -201,11 +260,7 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
                     .ifPresent(state -> emit(new Emission.ToAccounts(state), now));
             Decision decision = decider.decide(attempt, outcome, entry, states, now);
             log(attempt, outcome, decision);
-            if (decision instanceof Decision.Continue next) {
-                emit(new Emission.ToAttempts(next.next()), now);
-            } else {
-                emitFinal(attempt, ((Decision.Finish) decision).result(), now);
-            }
+            emitDecision(attempt, decision, now);
         } catch (RuntimeException e) {
             // A bug must not lose the request or stop the processor: end it visibly instead.
             LOG.atWarn().addKeyValue("requestId", attempt.request().id()).addKeyValue("account", attempt.account())
@@ -215,6 +270,14 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
                     ErrorInfo.of("internal_error", e.getClass().getSimpleName()), attempt.trail(), now), now);
         }
         store.delete(key);
+    }
+
+    private void emitDecision(Attempt attempt, Decision decision, Instant now) {
+        if (decision instanceof Decision.Continue next) {
+            emit(new Emission.ToAttempts(next.next()), now);
+        } else {
+            emitFinal(attempt, ((Decision.Finish) decision).result(), now);
+        }
     }
 
     private void emitFinal(Attempt attempt, ChatResult result, Instant now) {
@@ -229,6 +292,10 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
         context.forward(new Record<>(emission.key(), emission, now.toEpochMilli()));
     }
 
+    private Instant now() {
+        return Instant.ofEpochMilli(context.currentSystemTimeMs());
+    }
+
     private static Instant cooldownUntil(Outcome outcome, Instant now) {
         if (outcome instanceof Outcome.Retryable retryable && retryable.cooldown() != null
                 && !retryable.cooldown().isZero()) {
@@ -240,7 +307,7 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
     /** The account's new health state, if this outcome changes it. */
     private Optional<AccountState> accountStateChange(String account, Outcome outcome, Instant cooldownUntil,
             Instant now) {
-        AccountState previous = written.containsKey(account) ? written.get(account) : states.get(account).orElse(null);
+        AccountState previous = states.get(account).orElse(null);
         AccountState next = null;
         if (cooldownUntil != null) {
             int failures = previous == null ? 1 : previous.consecutiveFailures() + 1;
@@ -270,4 +337,12 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
 
     /** A call's outcome, handed from an HTTP client thread to the stream thread. */
     private record Completion(String key, Outcome outcome) {}
+
+    /** When the attempt stored under {@code key} is due to expire. */
+    private record Due(long atMs, String key) implements Comparable<Due> {
+        @Override
+        public int compareTo(Due other) {
+            return Long.compare(atMs, other.atMs);
+        }
+    }
 }

@@ -1,10 +1,14 @@
 package dev.tokenrelay.failover;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenrelay.accounts.AccountSelector;
 import dev.tokenrelay.accounts.AccountStates;
 import dev.tokenrelay.accounts.Choice;
 import dev.tokenrelay.classify.Outcome;
+import dev.tokenrelay.config.RetryPolicy;
+import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.results.Results;
+import dev.tokenrelay.schema.AccountState;
 import dev.tokenrelay.schema.Attempt;
 import dev.tokenrelay.schema.ChatRequest;
 import dev.tokenrelay.schema.ErrorInfo;
@@ -15,8 +19,13 @@ import dev.tokenrelay.schema.UpstreamResponse;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.DoubleSupplier;
 
 /**
  * The failover rule (design section 3, token_proxy PR #223): decided from the classified outcome,
@@ -28,15 +37,28 @@ import java.util.Set;
  *   <li>FATAL: stop with an error.</li>
  *   <li>SKIPPED_AUTH: stop this pool, go on in its fallback pool.</li>
  * </ul>
- * A pinned request gets its account's outcome, with no failover. A request whose deadline has
- * passed is not tried again: it ends as {@code expired}.
+ * When every untried account is cooling, the next attempt waits for the earliest cooldown to end
+ * if the deadline allows. When none is left after a RETRYABLE outcome, an account already tried
+ * may be tried again ({@link RetryPolicy}). A pinned request gets its account's outcome, with no
+ * failover. A request whose deadline has passed is not tried again: it ends as {@code expired}.
  */
 public final class FailoverDecider {
 
+    private final TokenRelayConfig config;
     private final AccountSelector selector;
+    private final DoubleSupplier jitter;
 
-    public FailoverDecider(AccountSelector selector) {
-        this.selector = selector;
+    /**
+     * @param jitter supplies the random factor of each backoff, uniform in [0.5, 1]
+     */
+    public FailoverDecider(TokenRelayConfig config, DoubleSupplier jitter) {
+        this.config = config;
+        this.selector = new AccountSelector(config);
+        this.jitter = jitter;
+    }
+
+    public FailoverDecider(TokenRelayConfig config) {
+        this(config, () -> ThreadLocalRandom.current().nextDouble(0.5, 1.0));
     }
 
     public Decision decide(Attempt attempt, Outcome outcome, TrailEntry entry, AccountStates states, Instant now) {
@@ -59,36 +81,117 @@ public final class FailoverDecider {
             return finish(request, fatal.resultStatus(), ErrorInfo.of("fatal", fatal.reason() + ": " + fatal.message()),
                     trail, now);
         }
-
-        if (request.deadline() != null && !now.isBefore(request.deadline())) {
-            return new Decision.Finish(Results.failed(request, ResultStatus.EXPIRED, 504, ErrorInfo.of("expired",
-                    "the deadline " + request.deadline() + " passed after " + trail.size() + " attempt(s)"), trail, now));
+        if (attempt.expiredAt(now)) {
+            return expired(request, trail, now);
         }
-        Set<String> tried = new HashSet<>(attempt.triedAccounts());
-        tried.add(attempt.account());
-        Choice choice;
-        if (request.pinned()) {
-            choice = Choice.noneLeft(false);
-        } else if (outcome.kind() == OutcomeKind.SKIPPED_AUTH) {
-            choice = selector.chooseAfter(attempt.pool(), tried, request.id(), states, now);
-        } else {
-            choice = selector.choose(attempt.pool(), tried, request.id(), states, now);
+
+        Choice choice = Choice.noneLeft(false);
+        if (!request.pinned()) {
+            Set<String> tried = new HashSet<>(attempt.triedAccounts());
+            tried.add(attempt.account());
+            String from = outcome.kind() == OutcomeKind.SKIPPED_AUTH ? config.pool(attempt.pool()).fallback()
+                    : attempt.pool();
+            if (from != null) {
+                choice = selector.chooseOrWait(from, tried, request.id(), states, now, attempt.deadline());
+            }
+            if (choice instanceof Choice.NoneLeft && outcome.kind() == OutcomeKind.RETRYABLE) {
+                choice = retryOfTried(attempt, trail, states, now).orElse(choice);
+            }
         }
         if (choice instanceof Choice.Chosen chosen) {
             return new Decision.Continue(new Attempt(request, attempt.number() + 1, chosen.account(), chosen.pool(),
-                    trail, lastResponse, now));
+                    trail, lastResponse, now, attempt.deadline(), chosen.notBefore()));
         }
         return exhausted(request, trail, lastResponse, outcome, ((Choice.NoneLeft) choice).allCooling(), now);
+    }
+
+    /**
+     * Where an attempt that has not been made yet should go now that its account cannot take it
+     * (the account started cooling while the attempt waited for it): another account, the same one
+     * after its cooldown, or the end of the request.
+     */
+    public Decision redirect(Attempt attempt, AccountStates states, Instant now) {
+        ChatRequest request = attempt.request();
+        if (attempt.expiredAt(now)) {
+            return expired(request, attempt.trail(), now);
+        }
+        Choice choice;
+        if (request.pinned()) {
+            choice = waitFor(attempt.account(), attempt.pool(), states, now, attempt.deadline());
+        } else {
+            choice = selector.chooseOrWait(attempt.pool(), attempt.triedAccounts(), request.id(), states, now,
+                    attempt.deadline());
+        }
+        if (choice instanceof Choice.Chosen chosen) {
+            return new Decision.Continue(attempt.redirectedTo(chosen.account(), chosen.pool(), chosen.notBefore(), now));
+        }
+        return exhausted(request, attempt.trail(), attempt.lastResponse(), null, true, now);
+    }
+
+    /** A request whose deadline passed before it got an answer. */
+    public static Decision expired(ChatRequest request, List<TrailEntry> trail, Instant now) {
+        return new Decision.Finish(Results.failed(request, ResultStatus.EXPIRED, 504, ErrorInfo.of("expired",
+                "the deadline passed after " + trail.size() + " attempt(s)"), trail, now));
+    }
+
+    private static Choice waitFor(String account, String pool, AccountStates states, Instant now, Instant deadline) {
+        Optional<AccountState> state = states.get(account);
+        Instant until = state.filter(s -> s.coolingAt(now)).map(AccountState::coolingUntil).orElse(null);
+        if (state.map(AccountState::disabled).orElse(false) || (until != null && deadline != null && !until.isBefore(deadline))) {
+            return Choice.noneLeft(true);
+        }
+        return new Choice.Chosen(account, pool, until);
+    }
+
+    /**
+     * The account already tried that can start again first, after both its cooldown and its
+     * backoff, if the retry policy allows one more try of it and it starts before the deadline.
+     */
+    private Optional<Choice> retryOfTried(Attempt attempt, List<TrailEntry> trail, AccountStates states, Instant now) {
+        RetryPolicy retry = config.retry();
+        Map<String, Integer> tries = new LinkedHashMap<>();
+        Set<String> retryable = new HashSet<>();
+        for (TrailEntry tried : trail) {
+            tries.merge(tried.account(), 1, Integer::sum);
+            if (tried.outcome() == OutcomeKind.RETRYABLE) {
+                retryable.add(tried.account());
+            }
+        }
+        String requestPool = attempt.request().pool() != null ? attempt.request().pool() : config.defaultPool();
+        Choice.Chosen best = null;
+        for (Map.Entry<String, Integer> candidate : tries.entrySet()) {
+            String account = candidate.getKey();
+            Optional<AccountState> state = states.get(account);
+            String pool = selector.poolOf(account, requestPool);
+            if (!retryable.contains(account) || candidate.getValue() > retry.sameAccountRetries() || pool == null
+                    || state.map(AccountState::disabled).orElse(false)) {
+                continue;
+            }
+            Instant start = now.plus(retry.backoffFor(candidate.getValue(), jitter.getAsDouble()));
+            Instant coolingUntil = state.filter(s -> s.coolingAt(now)).map(AccountState::coolingUntil).orElse(null);
+            if (coolingUntil != null && coolingUntil.isAfter(start)) {
+                start = coolingUntil;
+            }
+            if (best == null || start.isBefore(best.notBefore())) {
+                best = new Choice.Chosen(account, pool, start);
+            }
+        }
+        if (best == null || (attempt.deadline() != null && !best.notBefore().isBefore(attempt.deadline()))) {
+            return Optional.empty();
+        }
+        return Optional.of(best);
     }
 
     /**
      * No account is left (design section 3): the last retryable upstream response is passed through
      * with its status; else 503 when every account was cooling or unusable, 504 after a timeout,
      * 502 otherwise.
+     *
+     * @param last the outcome of the last attempt, {@code null} when the request ends without one
      */
     static Decision exhausted(ChatRequest request, List<TrailEntry> trail, UpstreamResponse lastResponse,
             Outcome last, boolean allCooling, Instant now) {
-        String tried = trail.size() == 1 ? "the only account" : "all " + trail.size() + " attempts";
+        String tried = trail.size() == 1 ? "the only attempt" : "all " + trail.size() + " attempts";
         if (lastResponse != null) {
             return finish(request, lastResponse.status(), new ErrorInfo("upstream_error",
                     tried + " failed; the last upstream response (HTTP " + lastResponse.status() + ") is passed through",
@@ -97,15 +200,15 @@ public final class FailoverDecider {
         boolean noneUsable = trail.stream().allMatch(e -> e.outcome() == OutcomeKind.SKIPPED_AUTH);
         if (allCooling || noneUsable) {
             return finish(request, 503, ErrorInfo.of("no_account_available",
-                    noneUsable ? "no account of the pool has a usable credential"
-                            : "every remaining account is cooling down"), trail, now);
+                    noneUsable && !trail.isEmpty() ? "no account of the pool has a usable credential"
+                            : "every remaining account is cooling down past the request's deadline"), trail, now);
         }
         if (last instanceof Outcome.Retryable retryable && retryable.timeout()) {
             return finish(request, 504, ErrorInfo.of("upstream_timeout", tried + " failed; the last one timed out"),
                     trail, now);
         }
         return finish(request, 502, ErrorInfo.of("upstream_error", tried + " failed; the last failure was "
-                + last.reason()), trail, now);
+                + (last == null ? "unknown" : last.reason())), trail, now);
     }
 
     private static Decision finish(ChatRequest request, int httpStatus, ErrorInfo error, List<TrailEntry> trail,
@@ -123,7 +226,7 @@ public final class FailoverDecider {
         return previous;
     }
 
-    private static com.fasterxml.jackson.databind.JsonNode bodyOf(UpstreamResponse response) {
+    private static JsonNode bodyOf(UpstreamResponse response) {
         return response == null ? null : response.body();
     }
 

@@ -101,16 +101,20 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
             return Results.unsuccessful(request, result, now);
         }
         String pool = request.pool() != null ? request.pool() : config.defaultPool();
+        Instant deadline = request.deadline() != null ? request.deadline()
+                : now.plus(config.processor().defaultDeadline());
         if (request.pinned()) {
-            return List.of(new Emission.ToAttempts(new Attempt(request, 1, request.account(), pool, List.of(), null, now)));
-        }
-        Choice choice = selector.choose(pool, Set.of(), request.id(), states, now);
-        if (choice instanceof Choice.Chosen chosen) {
+            // A cooling pinned account is waited for by the dispatch stage that owns it.
             return List.of(new Emission.ToAttempts(
-                    new Attempt(request, 1, chosen.account(), chosen.pool(), List.of(), null, now)));
+                    new Attempt(request, 1, request.account(), pool, List.of(), null, now, deadline, null)));
+        }
+        Choice choice = selector.chooseOrWait(pool, Set.of(), request.id(), states, now, deadline);
+        if (choice instanceof Choice.Chosen chosen) {
+            return List.of(new Emission.ToAttempts(new Attempt(request, 1, chosen.account(), chosen.pool(), List.of(),
+                    null, now, deadline, chosen.notBefore())));
         }
         ChatResult result = Results.failed(request, ResultStatus.FAILED, 503, ErrorInfo.of("no_account_available",
-                "every account of pool '" + pool + "' and its fallbacks is cooling down or disabled"), List.of(), now);
+                "every account of pool '" + pool + "' and its fallbacks is disabled or cooling down past the deadline"), List.of(), now);
         return Results.unsuccessful(request, result, now);
     }
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tokenrelay.accounts.AccountSelector;
 import dev.tokenrelay.accounts.AccountStates;
 import dev.tokenrelay.classify.Outcome;
 import dev.tokenrelay.config.ConfigException;
@@ -53,10 +52,12 @@ class FailoverDeciderTest {
               solo:
                 accounts: [s]
             defaultPool: main
+            retry:
+              sameAccountRetries: 0
             """;
 
     private static TokenRelayConfig config;
-    private final FailoverDecider decider = new FailoverDecider(new AccountSelector(config));
+    private final FailoverDecider decider = new FailoverDecider(config, () -> 1.0);
 
     @BeforeAll
     static void parseConfig() throws ConfigException {
@@ -605,6 +606,135 @@ class FailoverDeciderTest {
             assertThat(result.status()).isEqualTo(ResultStatus.FAILED);
             assertThat(result.httpStatus()).isEqualTo(502);
             assertThat(result.completion()).isNull();
+        }
+    }
+
+    @Nested
+    class WaitingAndRetries {
+
+        private FailoverDecider withRetries(int sameAccountRetries) throws ConfigException {
+            TokenRelayConfig retrying = ConfigLoader.parse(YAML.replace("sameAccountRetries: 0",
+                    "sameAccountRetries: " + sameAccountRetries + "\n  backoff: 1s\n  maxBackoff: 4s"), "test");
+            return new FailoverDecider(retrying, () -> 1.0);
+        }
+
+        @Test
+        void shouldWaitForTheEarliestCooldownWhenTheDeadlineAllows() {
+            // Given a request without deadline, whose attempt on a fails to connect, with b, c and d cooling
+            Attempt attempt = first(unpinned("main"), "a", "main");
+            States states = new States().cooling("b", Duration.ofSeconds(5)).cooling("c", Duration.ofSeconds(20))
+                    .cooling("d", Duration.ofSeconds(30));
+
+            // When the failover is decided
+            Decision decision = decide(attempt, connectError(), states);
+
+            // Then the next attempt goes to the account whose cooldown ends first, not before it ends
+            Attempt next = next(decision);
+            assertThat(next.account()).isEqualTo("b");
+            assertThat(next.notBefore()).isEqualTo(NOW.plusSeconds(5));
+        }
+
+        @Test
+        void shouldRetryTheOnlyAccountAfterItsRetryAfter() throws ConfigException {
+            // Given the only account of a pool answered 429 and cools for 2 s
+            Attempt attempt = first(unpinned("solo"), "s", "solo");
+            States states = new States().cooling("s", Duration.ofSeconds(2));
+
+            // When the failover is decided with one same-account retry allowed
+            Outcome.Retryable tooMany = retryableStatus(429, Duration.ofSeconds(2));
+            Decision decision = withRetries(1).decide(attempt, tooMany, entry(attempt, tooMany), states, NOW);
+
+            // Then the same account is tried again once its cooldown is over
+            Attempt next = next(decision);
+            assertThat(next.account()).isEqualTo("s");
+            assertThat(next.number()).isEqualTo(2);
+            assertThat(next.notBefore()).isEqualTo(NOW.plusSeconds(2));
+        }
+
+        @Test
+        void shouldBackOffBeforeRetryingAnAccountWithoutCooldown() throws ConfigException {
+            // Given the only account of a pool reset the connection (no cooldown)
+            Attempt attempt = first(unpinned("solo"), "s", "solo");
+
+            // When the failover is decided with one same-account retry and a 1 s backoff (full jitter factor)
+            Decision decision = withRetries(1).decide(attempt, reset(), entry(attempt, reset()), AccountStates.none(),
+                    NOW);
+
+            // Then the retry waits for the backoff
+            assertThat(next(decision).notBefore()).isEqualTo(NOW.plusSeconds(1));
+        }
+
+        @Test
+        void shouldStopRetryingOnceTheAccountsRetriesAreUsed() throws ConfigException {
+            // Given the only account already failed twice for this request
+            List<TrailEntry> trail = List.of(earlier(1, "s", "solo", OutcomeKind.RETRYABLE, "connection_reset", null));
+            Attempt attempt = new Attempt(unpinned("solo"), 2, "s", "solo", trail, null, NOW.minusSeconds(1));
+
+            // When it fails again with one same-account retry allowed
+            ChatResult result = result(withRetries(1).decide(attempt, reset(), entry(attempt, reset()),
+                    AccountStates.none(), NOW));
+
+            // Then the request ends: 502 after a reset
+            assertThat(result.httpStatus()).isEqualTo(502);
+            assertThat(result.attempts()).hasSize(2);
+        }
+
+        @Test
+        void shouldNotRetryWhenTheRetryWouldStartAfterTheDeadline() throws ConfigException {
+            // Given a request due in 1 s whose only account cools for 30 s
+            Attempt attempt = first(request("solo", null, NOW.plusSeconds(1)), "s", "solo");
+            States states = new States().cooling("s", Duration.ofSeconds(30));
+
+            // When it fails with a 429
+            Outcome.Retryable tooMany = retryableStatus(429, Duration.ofSeconds(30));
+            ChatResult result = result(withRetries(1).decide(attempt, tooMany, entry(attempt, tooMany), states, NOW));
+
+            // Then the 429 is passed through at once
+            assertThat(result.httpStatus()).isEqualTo(429);
+        }
+
+        @Test
+        void shouldNeverRetryAPinnedRequest() throws ConfigException {
+            // Given a request pinned to a, which fails with a reset
+            Attempt attempt = first(request("main", "a", null), "a", "main");
+
+            // When the failover is decided with retries allowed
+            ChatResult result = result(withRetries(3).decide(attempt, reset(), entry(attempt, reset()),
+                    AccountStates.none(), NOW));
+
+            // Then the pinned account's outcome is final
+            assertThat(result.attempts()).extracting(TrailEntry::account).containsExactly("a");
+        }
+
+        @Test
+        void shouldRedirectAQueuedAttemptAwayFromAnAccountThatStartedCooling() {
+            // Given an attempt queued for a, which has started cooling, while b is healthy
+            Attempt attempt = first(unpinned("main"), "a", "main");
+            States states = new States().cooling("a", Duration.ofSeconds(30));
+
+            // When it is redirected
+            Decision decision = decider.redirect(attempt, states, NOW);
+
+            // Then it goes to b as the same attempt, with its trail unchanged
+            Attempt redirected = next(decision);
+            assertThat(redirected.account()).isEqualTo("b");
+            assertThat(redirected.number()).isEqualTo(1);
+            assertThat(redirected.trail()).isEmpty();
+            assertThat(redirected.notBefore()).isNull();
+        }
+
+        @Test
+        void shouldKeepAPinnedAttemptWaitingForItsAccountsCooldown() {
+            // Given an attempt pinned to a, which cools for 2 s
+            Attempt attempt = first(request("main", "a", null), "a", "main");
+            States states = new States().cooling("a", Duration.ofSeconds(2));
+
+            // When it is redirected
+            Attempt waiting = next(decider.redirect(attempt, states, NOW));
+
+            // Then it stays with a, not before the cooldown ends
+            assertThat(waiting.account()).isEqualTo("a");
+            assertThat(waiting.notBefore()).isEqualTo(NOW.plusSeconds(2));
         }
     }
 }

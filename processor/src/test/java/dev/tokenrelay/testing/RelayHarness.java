@@ -23,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -61,6 +62,7 @@ public final class RelayHarness implements AutoCloseable {
     private TokenRelayConfig config;
     private final KafkaProducer<String, byte[]> producer;
     private TokenRelay relay;
+    private final List<TokenRelay> others = new java.util.ArrayList<>();
     private int generationOfState;
 
     private RelayHarness(String yaml, Path stateRoot, String bootstrapServers) {
@@ -145,6 +147,34 @@ public final class RelayHarness implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts another processor instance with the same application id (and its own state
+     * directory), as scaling out does; it is closed with the harness.
+     */
+    public TokenRelay startSecondInstance() {
+        String stateDir = stateRoot.resolve("second-instance").toString();
+        TokenRelayConfig second;
+        try {
+            second = ConfigLoader.parse(yaml.replace("{{state-dir}}", stateDir), "test configuration");
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        TokenRelay instance = TokenRelay.start(second);
+        others.add(instance);
+        try {
+            assertThat(instance.awaitRunning(WAIT)).as("second instance running").isTrue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        return instance;
+    }
+
+    /** The processor instance started first. */
+    public TokenRelay processor() {
+        return relay;
+    }
+
     /** Stops the processor cleanly (as SIGTERM does). */
     public void stopProcessor() {
         relay.close();
@@ -161,9 +191,14 @@ public final class RelayHarness implements AutoCloseable {
 
     /** A request with a one-message body; {@code pool} and {@code account} may be null. */
     public static ChatRequest request(String id, String pool, String account) {
+        return request(id, pool, account, null);
+    }
+
+    /** A request with a one-message body and a deadline; {@code pool}, {@code account}, {@code deadline} may be null. */
+    public static ChatRequest request(String id, String pool, String account, Instant deadline) {
         ObjectNode body = JsonCodec.mapper().createObjectNode().put("model", "test-model");
         body.putArray("messages").addObject().put("role", "user").put("content", "question " + id);
-        return new ChatRequest(id, 0, body, pool, account, null, null);
+        return new ChatRequest(id, 0, body, pool, account, deadline, null);
     }
 
     public void send(ChatRequest request) {
@@ -239,6 +274,7 @@ public final class RelayHarness implements AutoCloseable {
     @Override
     public void close() {
         producer.close(Duration.ofSeconds(5));
+        others.forEach(TokenRelay::close);
         if (relay != null) {
             relay.close();
         }

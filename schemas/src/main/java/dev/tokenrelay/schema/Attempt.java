@@ -18,6 +18,10 @@ import java.util.stream.Collectors;
  * @param trail        the attempts made before this one, oldest first
  * @param lastResponse the last retryable non-2xx upstream response, passed through if no account is left
  * @param createdAt    when this attempt was emitted
+ * @param deadline     when the request ends as expired: its own deadline, or the processor's default
+ *                     counted from its arrival; {@code null} for none
+ * @param notBefore    the call must not start before this instant (the account is cooling);
+ *                     {@code null} to start as soon as the account has capacity
  */
 public record Attempt(
         ChatRequest request,
@@ -26,12 +30,30 @@ public record Attempt(
         String pool,
         List<TrailEntry> trail,
         UpstreamResponse lastResponse,
-        Instant createdAt) {
+        Instant createdAt,
+        Instant deadline,
+        Instant notBefore) {
 
     public Attempt {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(account, "account");
         trail = trail == null ? List.of() : List.copyOf(trail);
+    }
+
+    /** An attempt that may start at once, with the request's own deadline. */
+    public Attempt(ChatRequest request, int number, String account, String pool, List<TrailEntry> trail,
+            UpstreamResponse lastResponse, Instant createdAt) {
+        this(request, number, account, pool, trail, lastResponse, createdAt, request.deadline(), null);
+    }
+
+    /** This attempt sent to {@code account} instead, not before {@code notBefore}; the trail is unchanged. */
+    public Attempt redirectedTo(String otherAccount, String otherPool, Instant notBefore, Instant now) {
+        return new Attempt(request, number, otherAccount, otherPool, trail, lastResponse, now, deadline, notBefore);
+    }
+
+    /** Whether the deadline has passed at {@code now}. */
+    public boolean expiredAt(Instant now) {
+        return deadline != null && !now.isBefore(deadline);
     }
 
     /** The store key of this attempt: unique per request submission and attempt number. */

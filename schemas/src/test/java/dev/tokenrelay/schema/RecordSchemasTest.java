@@ -42,7 +42,7 @@ class RecordSchemasTest {
                 Arguments.of(MessageType.CHAT_REQUEST, "full", fullRequest()),
                 Arguments.of(MessageType.CHAT_REQUEST, "minimal", minimalRequest()),
                 Arguments.of(MessageType.ATTEMPT, "full", fullAttempt()),
-                Arguments.of(MessageType.ATTEMPT, "minimal", new Attempt(minimalRequest(), 1, "acc-1", null, null, null, null)),
+                Arguments.of(MessageType.ATTEMPT, "minimal", new Attempt(minimalRequest(), 1, "acc-1", null, null, null, null, null, null)),
                 Arguments.of(MessageType.ATTEMPT_OUTCOME, "full", fullOutcome()),
                 Arguments.of(MessageType.ATTEMPT_OUTCOME, "minimal",
                         new AttemptOutcome("req-1", 0, minimalTrailEntry(), null, null)),
@@ -215,7 +215,8 @@ class RecordSchemasTest {
         UpstreamResponse last = new UpstreamResponse(429,
                 NODES.objectNode().set("error", NODES.objectNode().put("message", "rate limited")));
         return new Attempt(fullRequest(), 2, "acc-2", "openai-main",
-                List.of(fullTrailEntry(1, OutcomeKind.RETRYABLE, "status_429", 429)), last, T1);
+                List.of(fullTrailEntry(1, OutcomeKind.RETRYABLE, "status_429", 429)), last, T1,
+                T1.plusSeconds(3600), T1.plusSeconds(2));
     }
 
     private static AttemptOutcome fullOutcome() {

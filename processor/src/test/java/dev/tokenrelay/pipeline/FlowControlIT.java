@@ -1,0 +1,224 @@
+package dev.tokenrelay.pipeline;
+
+import static dev.tokenrelay.testing.RelayHarness.request;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.tokenrelay.TokenRelay;
+import dev.tokenrelay.schema.Attempt;
+import dev.tokenrelay.schema.ChatResult;
+import dev.tokenrelay.schema.OutcomeKind;
+import dev.tokenrelay.schema.ResultStatus;
+import dev.tokenrelay.schema.TrailEntry;
+import dev.tokenrelay.simulator.Behaviour;
+import dev.tokenrelay.simulator.SimulatedUpstream;
+import dev.tokenrelay.testing.KafkaBroker;
+import dev.tokenrelay.testing.RelayHarness;
+import dev.tokenrelay.testing.Upstream;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Per-account flow control: cooldowns, waiting them out, per-minute limits, deadlines, restarts. */
+class FlowControlIT {
+
+    @RegisterExtension
+    static final KafkaBroker KAFKA = new KafkaBroker();
+
+    @RegisterExtension
+    static final Upstream UPSTREAM = new Upstream();
+
+    private SimulatedUpstream upstream;
+
+    @BeforeEach
+    void useUpstream() {
+        upstream = UPSTREAM.get();
+    }
+
+    @Test
+    void shouldWaitOutARetryAfterOnTheOnlyAccountAndThenSucceed() {
+        // Given the only account answers 429 with Retry-After: 2, then answers normally
+        upstream.script("only", Behaviour.rateLimited(Duration.ofSeconds(2)), Behaviour.reply("after the wait"));
+        String yaml = """
+                pools:
+                  main:
+                    accounts: [only]
+                accounts:
+                  only: { provider: openai-chat, baseUrl: "{{url:only}}" }
+                """;
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml)) {
+            // When a request arrives
+            relay.send(request("waits", null, null));
+
+            // Then it succeeds on the same account, whose second call started about 2 s after the 429
+            ChatResult result = relay.awaitResult("waits");
+            assertThat(result.status()).isEqualTo(ResultStatus.SUCCEEDED);
+            assertThat(result.completion().at("/choices/0/message/content").asText()).isEqualTo("after the wait");
+            List<TrailEntry> trail = result.attempts();
+            assertThat(trail).extracting(TrailEntry::httpStatus).containsExactly(429, 200);
+            Instant firstEnded = trail.get(0).startedAt().plusMillis(trail.get(0).latencyMs());
+            assertThat(Duration.between(firstEnded, trail.get(1).startedAt()))
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(1900));
+            assertThat(upstream.calls("only")).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void shouldKeepARateLimitedAccountUnusedForItsRetryAfter() {
+        // Given a fill-first pool whose first account is rate limited once for 2 s
+        upstream.script("first", Behaviour.rateLimited(Duration.ofSeconds(2)), Behaviour.reply("from first"));
+        upstream.script("second", Behaviour.reply("from second"));
+        String yaml = """
+                pools:
+                  main:
+                    accounts: [first, second]
+                accounts:
+                  first:  { provider: openai-chat, baseUrl: "{{url:first}}" }
+                  second: { provider: openai-chat, baseUrl: "{{url:second}}" }
+                """;
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml)) {
+            // When a request meets the 429, and more requests follow at once
+            relay.send(request("meets-429", null, null));
+            assertThat(relay.awaitResult("meets-429").attempts()).extracting(TrailEntry::account)
+                    .containsExactly("first", "second");
+            Instant cooledAt = Instant.now();
+            List<String> during = IntStream.rangeClosed(1, 5).mapToObj(i -> "during-" + i).toList();
+            during.forEach(id -> relay.send(request(id, null, null)));
+
+            // Then those are answered by the second account while the first cools
+            Map<String, ChatResult> results = relay.awaitResults(during);
+            List<ChatResult> duringResults = during.stream().map(results::get).toList();
+            if (Duration.between(cooledAt, Instant.now()).compareTo(Duration.ofMillis(1500)) < 0) {
+                assertThat(duringResults).allSatisfy(r ->
+                        assertThat(r.attempts()).extracting(TrailEntry::account).containsExactly("second"));
+                assertThat(upstream.calls("first")).isEqualTo(1);
+            }
+
+            // And once the cooldown is over, the first account is used again
+            await().atMost(RelayHarness.WAIT).pollDelay(Duration.ZERO).until(() -> {
+                String id = "after-" + System.nanoTime();
+                relay.send(request(id, null, null));
+                return relay.awaitResult(id).attempts().get(0).account().equals("first");
+            });
+            List<ConsumerRecord<String, dev.tokenrelay.schema.AccountState>> states =
+                    relay.accountStates(all -> all.size() >= 2);
+            assertThat(states.get(states.size() - 1).value().coolingUntil()).isNull();
+        }
+    }
+
+    @Test
+    void shouldSkipAnAccountCoolingOnAnotherInstance() {
+        // Given two processor instances sharing the work, and an account rate limited for 30 s
+        upstream.script("limited", Behaviour.rateLimited(Duration.ofSeconds(30)));
+        upstream.script("healthy", Behaviour.ok());
+        String yaml = """
+                pools:
+                  main:
+                    accounts: [limited, healthy]
+                accounts:
+                  limited: { provider: openai-chat, baseUrl: "{{url:limited}}" }
+                  healthy: { provider: openai-chat, baseUrl: "{{url:healthy}}" }
+                """;
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 4, yaml)) {
+            TokenRelay second = relay.startSecondInstance();
+            relay.send(request("meets-429", null, null));
+            relay.awaitResult("meets-429");
+
+            // When both instances have read the cooldown from the accounts topic
+            await().atMost(RelayHarness.WAIT).until(() ->
+                    coolingOn(relay.processor()) && coolingOn(second));
+            List<String> ids = IntStream.rangeClosed(1, 12).mapToObj(i -> "skips-" + i).toList();
+            ids.forEach(id -> relay.send(request(id, null, null)));
+
+            // Then no instance addresses an attempt to the cooling account
+            relay.awaitResults(ids);
+            List<ConsumerRecord<String, Attempt>> attempts = relay.attempts(
+                    all -> RelayHarness.keys(all).size() >= 2 && all.size() >= ids.size() + 2);
+            assertThat(attempts).filteredOn(r -> r.value().request().id().startsWith("skips-"))
+                    .extracting(ConsumerRecord::key).containsOnly("healthy").hasSize(ids.size());
+            assertThat(upstream.calls("limited")).isEqualTo(1);
+        }
+    }
+
+    private static boolean coolingOn(TokenRelay instance) {
+        return instance.accountState("limited").map(s -> s.coolingAt(Instant.now())).orElse(false);
+    }
+
+    @Test
+    void shouldHoldTheRequestsPerMinuteLimitAndExpireWhatCannotStartInTime() {
+        // Given an account limited to 3 requests per minute
+        upstream.script("metered", Behaviour.ok());
+        String yaml = """
+                pools:
+                  main:
+                    accounts: [metered]
+                accounts:
+                  metered: { provider: openai-chat, baseUrl: "{{url:metered}}", requestsPerMinute: 3 }
+                """;
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml)) {
+            // When 6 requests due within 4 s arrive together
+            Instant deadline = Instant.now().plusSeconds(4);
+            List<String> ids = IntStream.rangeClosed(1, 6).mapToObj(i -> "metered-" + i).toList();
+            ids.forEach(id -> relay.send(request(id, null, null, deadline)));
+
+            // Then 3 are answered, and the 3 still queued at their deadline end as expired, with 504
+            Map<String, ChatResult> results = relay.awaitResults(ids);
+            assertThat(results.values()).filteredOn(r -> r.status() == ResultStatus.SUCCEEDED).hasSize(3);
+            assertThat(results.values()).filteredOn(r -> r.status() == ResultStatus.EXPIRED).hasSize(3)
+                    .allSatisfy(r -> {
+                        assertThat(r.httpStatus()).isEqualTo(504);
+                        assertThat(r.attempts()).isEmpty();
+                        assertThat(r.completedAt()).isAfterOrEqualTo(deadline);
+                    });
+            assertThat(upstream.calls("metered")).isEqualTo(3);
+            // And every expired request is dead-lettered for replay
+            assertThat(relay.deadLetters(all -> all.size() >= 3)).hasSize(3);
+        }
+    }
+
+    @Test
+    void shouldLoseNoQueuedOrParkedAttemptAcrossARestart() {
+        // Given an account that takes 2 calls at a time, each lasting 2 s, and a rate-limited one
+        upstream.script("narrow", Behaviour.echo().after(Duration.ofSeconds(2)));
+        upstream.script("resting", Behaviour.rateLimited(Duration.ofSeconds(3)), Behaviour.reply("after rest"));
+        String yaml = """
+                defaultPool: main
+                pools:
+                  main:
+                    accounts: [narrow]
+                  rest:
+                    accounts: [resting]
+                accounts:
+                  narrow:  { provider: openai-chat, baseUrl: "{{url:narrow}}", maxInFlight: 2 }
+                  resting: { provider: openai-chat, baseUrl: "{{url:resting}}" }
+                """;
+        List<String> queued = IntStream.rangeClosed(1, 8).mapToObj(i -> "queued-" + i).toList();
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml)) {
+            queued.forEach(id -> relay.send(request(id, null, null)));
+            relay.send(request("parked", "rest", null));
+            // When 2 calls are in flight, 6 attempts queued, and one parked until its cooldown ends (its 429
+            // outcome is committed, and with it the next attempt)
+            relay.outcomes(records -> records.stream().anyMatch(r -> r.key().equals("parked")));
+            await().atMost(RelayHarness.WAIT).until(() -> upstream.inFlight("narrow") == 2);
+            relay.stopProcessor();
+            relay.startProcessorOnNewMachine();
+
+            // Then every request is answered exactly once after the restart
+            List<String> all = new java.util.ArrayList<>(queued);
+            all.add("parked");
+            Map<String, ChatResult> results = relay.awaitResults(all);
+            assertThat(results.values()).allSatisfy(r -> assertThat(r.status()).isEqualTo(ResultStatus.SUCCEEDED));
+            assertThat(relay.results(records -> records.size() >= all.size()))
+                    .extracting(ConsumerRecord::key).containsExactlyInAnyOrderElementsOf(all);
+            assertThat(results.get("parked").attempts()).extracting(TrailEntry::outcome)
+                    .containsExactly(OutcomeKind.RETRYABLE, OutcomeKind.SUCCESS);
+            assertThat(upstream.peakConcurrency("narrow")).isLessThanOrEqualTo(2);
+        }
+    }
+}
