@@ -1,9 +1,11 @@
 package dev.tokenrelay.classify;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tokenrelay.config.OutcomePolicy;
 import dev.tokenrelay.schema.JsonCodec;
 import dev.tokenrelay.schema.UpstreamResponse;
+import dev.tokenrelay.upstream.Conversion;
 import dev.tokenrelay.upstream.Provider;
 import dev.tokenrelay.upstream.UpstreamExchange;
 import java.io.IOException;
@@ -47,24 +49,25 @@ public final class OutcomeClassifier {
 
     private Outcome classifyResponse(UpstreamExchange.Response response, Provider provider) {
         int status = response.status();
-        JsonNode json = parseOrNull(response.body());
         Instant started = response.startedAt();
         Duration latency = response.latency();
         if (status >= 200 && status < 300) {
-            if (json == null || !json.isObject()) {
-                return Outcome.fakeSuccess("invalid_body", status, started, latency);
+            Conversion conversion = provider.readSuccess(response.body(), response.header("content-type"));
+            if (conversion instanceof Conversion.NoAnswer noAnswer) {
+                return Outcome.fakeSuccess(noAnswer.reason(), status, started, latency);
             }
-            if (policy.checkErrorInSuccess() && json.hasNonNull("error") && !json.has("choices")) {
+            ObjectNode completion = ((Conversion.Completion) conversion).completion();
+            if (policy.checkErrorInSuccess() && completion.hasNonNull("error") && !completion.has("choices")) {
                 return Outcome.fakeSuccess("error_in_success", status, started, latency);
             }
-            JsonNode completion = provider.toChatCompletion(json);
             if (policy.checkEmptyCompletion() && EmptyCompletion.isEmpty(completion)) {
                 return Outcome.fakeSuccess("empty_completion", status, started, latency);
             }
             return Outcome.success(status, completion, completion.get("usage"), started, latency);
         }
+        JsonNode json = parseOrNull(response.body());
         UpstreamResponse upstream = new UpstreamResponse(status, json);
-        String errorCode = errorCode(json);
+        String errorCode = provider.errorCode(json);
         if (errorCode != null && policy.finalAnswerErrorCodes().contains(errorCode)) {
             return Outcome.nonSuccessStatus(upstream, true, errorCode, started, latency);
         }
@@ -119,19 +122,4 @@ public final class OutcomeClassifier {
         }
     }
 
-    private static String errorCode(JsonNode json) {
-        if (json == null) {
-            return null;
-        }
-        JsonNode error = json.get("error");
-        if (error == null || !error.isObject()) {
-            return null;
-        }
-        JsonNode code = error.get("code");
-        if (code != null && code.isTextual()) {
-            return code.asText();
-        }
-        JsonNode type = error.get("type");
-        return type != null && type.isTextual() ? type.asText() : null;
-    }
 }

@@ -29,7 +29,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.Queue;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.Cancellable;
@@ -187,8 +186,7 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
     private void start(String key, Attempt attempt, Lane lane, Instant now) {
         AccountConfig account = config.accounts().get(attempt.account());
         UpstreamCaller.Call call = account == null
-                ? new UpstreamCaller.Call(CompletableFuture.completedFuture(
-                        Outcome.retryable("unknown_account", null, null, null, Duration.ZERO)), null)
+                ? UpstreamCaller.Call.done(Outcome.retryable("unknown_account", null, null, null, Duration.ZERO))
                 : caller.call(account, attempt.request());
         lane.started(now.toEpochMilli());
         inFlight.put(key, call);

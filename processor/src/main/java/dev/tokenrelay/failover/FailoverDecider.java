@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenrelay.accounts.AccountSelector;
 import dev.tokenrelay.accounts.AccountStates;
 import dev.tokenrelay.accounts.Choice;
+import dev.tokenrelay.accounts.ModelRouting;
 import dev.tokenrelay.classify.Outcome;
 import dev.tokenrelay.config.RetryPolicy;
 import dev.tokenrelay.config.TokenRelayConfig;
@@ -46,6 +47,7 @@ public final class FailoverDecider {
 
     private final TokenRelayConfig config;
     private final AccountSelector selector;
+    private final ModelRouting models;
     private final DoubleSupplier jitter;
 
     /**
@@ -54,6 +56,7 @@ public final class FailoverDecider {
     public FailoverDecider(TokenRelayConfig config, DoubleSupplier jitter) {
         this.config = config;
         this.selector = new AccountSelector(config);
+        this.models = new ModelRouting(config);
         this.jitter = jitter;
     }
 
@@ -89,6 +92,7 @@ public final class FailoverDecider {
         if (!request.pinned()) {
             Set<String> tried = new HashSet<>(attempt.triedAccounts());
             tried.add(attempt.account());
+            tried = models.excluded(tried, request.model());
             String from = outcome.kind() == OutcomeKind.SKIPPED_AUTH ? config.pool(attempt.pool()).fallback()
                     : attempt.pool();
             if (from != null) {
@@ -119,8 +123,8 @@ public final class FailoverDecider {
         if (request.pinned()) {
             choice = waitFor(attempt.account(), attempt.pool(), states, now, attempt.deadline());
         } else {
-            choice = selector.chooseOrWait(attempt.pool(), attempt.triedAccounts(), request.id(), states, now,
-                    attempt.deadline());
+            choice = selector.chooseOrWait(attempt.pool(), models.excluded(attempt.triedAccounts(), request.model()),
+                    request.id(), states, now, attempt.deadline());
         }
         if (choice instanceof Choice.Chosen chosen) {
             return new Decision.Continue(attempt.redirectedTo(chosen.account(), chosen.pool(), chosen.notBefore(), now));

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenrelay.accounts.AccountSelector;
 import dev.tokenrelay.accounts.AccountStates;
 import dev.tokenrelay.accounts.Choice;
+import dev.tokenrelay.accounts.ModelRouting;
 import dev.tokenrelay.accounts.StoreAccountStates;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.results.Emission;
@@ -20,7 +21,6 @@ import dev.tokenrelay.schema.ResultStatus;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Set;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -46,6 +46,7 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
 
     private final TokenRelayConfig config;
     private final AccountSelector selector;
+    private final ModelRouting models;
     private final Duration retention;
     private ProcessorContext<String, Emission> context;
     private WindowStore<String, Long> seen;
@@ -54,6 +55,7 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     public IntakeProcessor(TokenRelayConfig config) {
         this.config = config;
         this.selector = new AccountSelector(config);
+        this.models = new ModelRouting(config);
         this.retention = config.processor().dedupeRetention();
     }
 
@@ -101,6 +103,12 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
             return Results.unsuccessful(request, result, now);
         }
         String pool = request.pool() != null ? request.pool() : config.defaultPool();
+        String unserved = unservedModel(request, pool);
+        if (unserved != null) {
+            ChatResult result = Results.failed(request, ResultStatus.FAILED, 404,
+                    ErrorInfo.of("model_not_found", unserved), List.of(), now);
+            return Results.unsuccessful(request, result, now);
+        }
         Instant deadline = request.deadline() != null ? request.deadline()
                 : now.plus(config.processor().defaultDeadline());
         if (request.pinned()) {
@@ -108,7 +116,8 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
             return List.of(new Emission.ToAttempts(
                     new Attempt(request, 1, request.account(), pool, List.of(), null, now, deadline, null)));
         }
-        Choice choice = selector.chooseOrWait(pool, Set.of(), request.id(), states, now, deadline);
+        Choice choice = selector.chooseOrWait(pool, models.unserved(request.model()), request.id(), states, now,
+                deadline);
         if (choice instanceof Choice.Chosen chosen) {
             return List.of(new Emission.ToAttempts(new Attempt(request, 1, chosen.account(), chosen.pool(), List.of(),
                     null, now, deadline, chosen.notBefore())));
@@ -116,6 +125,17 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
         ChatResult result = Results.failed(request, ResultStatus.FAILED, 503, ErrorInfo.of("no_account_available",
                 "every account of pool '" + pool + "' and its fallbacks is disabled or cooling down past the deadline"), List.of(), now);
         return Results.unsuccessful(request, result, now);
+    }
+
+    /** Why no account the request may go to serves its model, or {@code null} when one does. */
+    private String unservedModel(ChatRequest request, String pool) {
+        String model = request.model();
+        if (request.pinned()) {
+            return config.account(request.account()).servesModel(model) ? null
+                    : "account '" + request.account() + "' does not serve model '" + model + "'";
+        }
+        return models.servedIn(pool, model) ? null
+                : "no account of pool '" + pool + "' or its fallbacks serves model '" + model + "'";
     }
 
     /** Why the request names a pool or account that does not exist, or {@code null}. */

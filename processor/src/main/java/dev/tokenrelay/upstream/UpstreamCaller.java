@@ -5,16 +5,22 @@ import dev.tokenrelay.classify.OutcomeClassifier;
 import dev.tokenrelay.config.AccountConfig;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.schema.ChatRequest;
+import dev.tokenrelay.upstream.auth.Credential;
+import dev.tokenrelay.upstream.auth.CredentialSource;
+import dev.tokenrelay.upstream.auth.OAuthTokens;
+import dev.tokenrelay.upstream.auth.StaticKey;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.hc.client5.http.async.methods.SimpleHttpRequest;
 import org.apache.hc.client5.http.async.methods.SimpleHttpResponse;
 import org.apache.hc.client5.http.config.ConnectionConfig;
@@ -40,13 +46,18 @@ import org.apache.hc.core5.util.Timeout;
  */
 public final class UpstreamCaller implements AutoCloseable {
 
+    private static final CredentialSource NO_CREDENTIAL = new StaticKey(null);
+
     private final CloseableHttpAsyncClient client;
+    private final Map<AccountConfig, CredentialSource> credentials;
     private final Providers providers;
     private final OutcomeClassifier classifier;
     private final Clock clock;
 
-    UpstreamCaller(CloseableHttpAsyncClient client, Providers providers, OutcomeClassifier classifier, Clock clock) {
+    UpstreamCaller(CloseableHttpAsyncClient client, Map<AccountConfig, CredentialSource> credentials, Providers providers,
+            OutcomeClassifier classifier, Clock clock) {
         this.client = client;
+        this.credentials = credentials;
         this.providers = providers;
         this.classifier = classifier;
         this.clock = clock;
@@ -60,6 +71,7 @@ public final class UpstreamCaller implements AutoCloseable {
         int totalInFlight = 0;
         Map<HttpHost, Timeout> connectTimeouts = new HashMap<>();
         for (AccountConfig account : config.accounts().values()) {
+            providers.get(account.provider());
             totalInFlight += maxInFlight(config, account);
             HttpHost host = HttpHost.create(account.baseUrl());
             Timeout timeout = Timeout.of(account.connectTimeout());
@@ -85,7 +97,10 @@ public final class UpstreamCaller implements AutoCloseable {
                 .setUserAgent("tokenrelay")
                 .build();
         client.start();
-        return new UpstreamCaller(client, providers, new OutcomeClassifier(config.policy(), clock), clock);
+        Map<AccountConfig, CredentialSource> credentials = new HashMap<>();
+        config.accounts().forEach((id, account) -> credentials.put(account, account.oauth() != null
+                ? new OAuthTokens(id, account.oauth(), client, clock) : new StaticKey(account.apiKey())));
+        return new UpstreamCaller(client, credentials, providers, new OutcomeClassifier(config.policy(), clock), clock);
     }
 
     /** The in-flight limit of an account: its own, else the processor's default. */
@@ -98,80 +113,108 @@ public final class UpstreamCaller implements AutoCloseable {
      * their own thread rather than touch state from the callback.
      */
     public Call call(AccountConfig account, ChatRequest request) {
-        String apiKey = null;
-        if (account.apiKey() != null) {
-            Optional<String> key = account.apiKey().resolve();
-            if (key.isEmpty()) {
-                return Call.done(Outcome.skippedAuth("no_credential"));
-            }
-            apiKey = key.get();
-        }
+        CredentialSource source = credentials.getOrDefault(account, NO_CREDENTIAL);
         Provider provider = providers.get(account.provider());
+        Instant startedAt = clock.instant();
+        long startNanos = System.nanoTime();
+        AtomicReference<Future<?>> handle = new AtomicReference<>();
+        CompletableFuture<Outcome> outcome = source.current().thenCompose(credential -> {
+            if (credential instanceof Credential.Unusable unusable) {
+                return CompletableFuture.completedFuture(Outcome.skippedAuth(unusable.reason()));
+            }
+            return attempt(account, request, provider, credential, startedAt, startNanos, handle)
+                    .thenCompose(exchange -> {
+                        if (exchange instanceof UpstreamExchange.Response response && response.status() == 401) {
+                            // A refreshable token gets one refresh and one more try on the same account.
+                            return source.afterRejection(credential).thenCompose(renewed -> renewed.isEmpty()
+                                    ? CompletableFuture.completedFuture(exchange)
+                                    : attempt(account, request, provider, renewed.get(), startedAt, startNanos, handle));
+                        }
+                        return CompletableFuture.completedFuture(exchange);
+                    })
+                    .thenApply(exchange -> classify(exchange, provider));
+        });
+        // The response timeout of HttpClient is an inactivity timeout; this bounds the whole call.
+        CompletableFuture<Outcome> bounded = outcome
+                .orTimeout(account.responseTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .exceptionally(failure -> {
+                    Future<?> inFlight = handle.get();
+                    if (inFlight != null) {
+                        inFlight.cancel(true);
+                    }
+                    Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                            ? failure.getCause() : failure;
+                    Throwable reported = cause instanceof TimeoutException
+                            ? new TimeoutException("no complete answer within " + account.responseTimeout()) : cause;
+                    return classify(new UpstreamExchange.Failure(reported, startedAt,
+                            Duration.ofNanos(System.nanoTime() - startNanos)), provider);
+                });
+        return new Call(bounded, handle);
+    }
+
+    /** One HTTP exchange with the account; completes with the response or the failure, never exceptionally. */
+    private CompletableFuture<UpstreamExchange> attempt(AccountConfig account, ChatRequest request, Provider provider,
+            Credential credential, Instant startedAt, long startNanos, AtomicReference<Future<?>> handle) {
         SimpleHttpRequest httpRequest;
         try {
-            httpRequest = provider.toHttpRequest(account, request, apiKey);
+            httpRequest = provider.toHttpRequest(account, request, account.upstreamModel(request.model()),
+                    credential.valueOrNull());
         } catch (UnsendableRequestException e) {
-            return Call.done(Outcome.fatal("unsendable_request", 400, e.getMessage()));
+            return CompletableFuture.failedFuture(e);
         }
+        account.headers().forEach((name, value) -> {
+            if (!httpRequest.containsHeader(name)) {
+                httpRequest.addHeader(name, value);
+            }
+        });
         httpRequest.setConfig(RequestConfig.custom()
                 .setResponseTimeout(Timeout.of(account.responseTimeout()))
                 .setConnectionRequestTimeout(Timeout.of(account.responseTimeout()))
                 .build());
-        Instant startedAt = clock.instant();
-        long startNanos = System.nanoTime();
-        CompletableFuture<Outcome> outcome = new CompletableFuture<>();
-        Future<SimpleHttpResponse> inFlight = client.execute(httpRequest, new FutureCallback<>() {
+        CompletableFuture<UpstreamExchange> exchange = new CompletableFuture<>();
+        handle.set(client.execute(httpRequest, new FutureCallback<SimpleHttpResponse>() {
             @Override
             public void completed(SimpleHttpResponse response) {
-                Map<String, String> rateLimits = new HashMap<>();
-                for (String name : UpstreamExchange.RATE_LIMIT_HEADERS) {
+                Map<String, String> headers = new HashMap<>();
+                for (String name : UpstreamExchange.CLASSIFIED_HEADERS) {
                     Header header = response.getFirstHeader(name);
                     if (header != null) {
-                        rateLimits.put(name, header.getValue());
+                        headers.put(name, header.getValue());
                     }
                 }
-                finish(new UpstreamExchange.Response(response.getCode(), rateLimits, response.getBodyBytes(),
+                exchange.complete(new UpstreamExchange.Response(response.getCode(), headers, response.getBodyBytes(),
                         startedAt, elapsed()));
             }
 
             @Override
             public void failed(Exception cause) {
-                finish(new UpstreamExchange.Failure(cause, startedAt, elapsed()));
+                exchange.complete(new UpstreamExchange.Failure(cause, startedAt, elapsed()));
             }
 
             @Override
             public void cancelled() {
-                finish(new UpstreamExchange.Failure(
-                        new java.util.concurrent.CancellationException("call cancelled"), startedAt, elapsed()));
+                exchange.complete(new UpstreamExchange.Failure(new CancellationException("call cancelled"), startedAt,
+                        elapsed()));
             }
 
             private Duration elapsed() {
                 return Duration.ofNanos(System.nanoTime() - startNanos);
             }
+        }));
+        return exchange;
+    }
 
-            private void finish(UpstreamExchange exchange) {
-                Outcome classified;
-                try {
-                    classified = classifier.classify(exchange, provider);
-                } catch (RuntimeException e) {
-                    classified = Outcome.fatalTransport("classification_error", e.getClass().getSimpleName(),
-                            startedAt, exchange.latency());
-                }
-                outcome.complete(classified);
-            }
-        });
-        // The response timeout of HttpClient is an inactivity timeout; this bounds the whole call.
-        outcome.orTimeout(account.responseTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        outcome.whenComplete((done, timedOut) -> {
-            if (timedOut != null) {
-                inFlight.cancel(true);
-            }
-        });
-        CompletableFuture<Outcome> bounded = outcome.exceptionally(timedOut -> classifier.classify(
-                new UpstreamExchange.Failure(new TimeoutException("no complete answer within "
-                        + account.responseTimeout()), startedAt, Duration.ofNanos(System.nanoTime() - startNanos)),
-                provider));
-        return new Call(bounded, inFlight);
+    private Outcome classify(UpstreamExchange exchange, Provider provider) {
+        if (exchange instanceof UpstreamExchange.Failure failure
+                && failure.cause() instanceof UnsendableRequestException unsendable) {
+            return Outcome.fatal("unsendable_request", 400, unsendable.getMessage());
+        }
+        try {
+            return classifier.classify(exchange, provider);
+        } catch (RuntimeException e) {
+            return Outcome.fatalTransport("classification_error", e.getClass().getSimpleName(), exchange.startedAt(),
+                    exchange.latency());
+        }
     }
 
     @Override
@@ -180,16 +223,18 @@ public final class UpstreamCaller implements AutoCloseable {
     }
 
     /** A started call: its outcome, and a handle to abandon it. */
-    public record Call(CompletableFuture<Outcome> outcome, Future<?> handle) {
+    public record Call(CompletableFuture<Outcome> outcome, AtomicReference<Future<?>> handle) {
 
-        static Call done(Outcome outcome) {
-            return new Call(CompletableFuture.completedFuture(outcome), null);
+        /** A call that ended before it started, e.g. for an account that is not configured. */
+        public static Call done(Outcome outcome) {
+            return new Call(CompletableFuture.completedFuture(outcome), new AtomicReference<>());
         }
 
         /** Abandons the call; its outcome completes as cancelled and should be ignored. */
         public void cancel() {
-            if (handle != null) {
-                handle.cancel(true);
+            Future<?> inFlight = handle.get();
+            if (inFlight != null) {
+                inFlight.cancel(true);
             }
         }
     }

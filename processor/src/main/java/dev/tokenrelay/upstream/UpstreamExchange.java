@@ -16,8 +16,8 @@ public sealed interface UpstreamExchange {
     Duration latency();
 
     /**
-     * An HTTP response. {@code headers} holds only the headers classification reads (the rate-limit
-     * ones of {@link #RATE_LIMIT_HEADERS}), by lower-case name.
+     * An HTTP response. {@code headers} holds only the headers classification reads
+     * ({@link #CLASSIFIED_HEADERS}), by lower-case name.
      */
     record Response(int status, Map<String, String> headers, byte[] body, Instant startedAt, Duration latency)
             implements UpstreamExchange {
@@ -32,8 +32,8 @@ public sealed interface UpstreamExchange {
         }
     }
 
-    /** The response headers that say when an account may be called again. */
-    List<String> RATE_LIMIT_HEADERS = List.of("retry-after", "retry-after-ms", "x-ratelimit-reset-requests",
+    /** The response headers classification reads: the content type, and those that say when to call again. */
+    List<String> CLASSIFIED_HEADERS = List.of("content-type", "retry-after", "retry-after-ms", "x-ratelimit-reset-requests",
             "x-ratelimit-reset-tokens", "anthropic-ratelimit-requests-reset", "anthropic-ratelimit-tokens-reset",
             "anthropic-ratelimit-input-tokens-reset", "anthropic-ratelimit-output-tokens-reset");
 

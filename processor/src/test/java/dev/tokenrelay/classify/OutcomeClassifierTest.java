@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tokenrelay.config.OutcomePolicy;
 import dev.tokenrelay.schema.JsonCodec;
 import dev.tokenrelay.schema.OutcomeKind;
+import dev.tokenrelay.upstream.Conversion;
 import dev.tokenrelay.upstream.OpenAiChatProvider;
 import dev.tokenrelay.upstream.Provider;
 import dev.tokenrelay.upstream.UpstreamExchange;
@@ -494,18 +495,20 @@ class OutcomeClassifierTest {
         Provider wrapping = new Provider() {
             @Override
             public org.apache.hc.client5.http.async.methods.SimpleHttpRequest toHttpRequest(
-                    dev.tokenrelay.config.AccountConfig account, dev.tokenrelay.schema.ChatRequest request, String apiKey) {
+                    dev.tokenrelay.config.AccountConfig account, dev.tokenrelay.schema.ChatRequest request, String model,
+                    String credential) {
                 throw new UnsupportedOperationException();
             }
 
             @Override
-            public JsonNode toChatCompletion(JsonNode body) {
-                ObjectNode message = JsonCodec.mapper().createObjectNode().put("content", body.get("output_text").asText());
+            public Conversion readSuccess(byte[] body, String contentType) {
+                ObjectNode message = JsonCodec.mapper().createObjectNode().put("content", new String(body,
+                        StandardCharsets.UTF_8).replaceAll(".*\"output_text\": \"([^\"]*)\".*", "$1"));
                 ObjectNode choice = JsonCodec.mapper().createObjectNode().put("finish_reason", "stop");
                 choice.set("message", message);
                 ObjectNode completion = JsonCodec.mapper().createObjectNode();
                 completion.putArray("choices").add(choice);
-                return completion;
+                return Conversion.completion(completion);
             }
         };
 

@@ -344,7 +344,7 @@ class ConfigLoaderTest {
         assertThat(strategy).hasMessage(
                 "tokenrelay.yaml: pools.main.strategy: unknown value 'fill_first' (allowed: fill-first, round-robin)");
         assertThat(provider).hasMessage(
-                "tokenrelay.yaml: accounts.a.provider: unknown value 'openai' (allowed: openai-chat)");
+                "tokenrelay.yaml: accounts.a.provider: unknown value 'openai' (allowed: openai-chat, openai-responses, anthropic-messages)");
     }
 
     @Test
