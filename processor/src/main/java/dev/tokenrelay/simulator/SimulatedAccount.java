@@ -3,23 +3,29 @@ package dev.tokenrelay.simulator;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /** One simulated account: its script and what it has received. Thread-safe. */
 final class SimulatedAccount {
 
     private volatile Script script;
     private final AtomicInteger calls = new AtomicInteger();
+    private final Map<Endpoint, AtomicInteger> callsByEndpoint = new EnumMap<>(Endpoint.class);
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger peakConcurrency = new AtomicInteger();
-    // Synchronized lists rather than concurrent queues because absent Authorization headers are
-    // recorded as null entries.
-    private final List<JsonNode> requestBodies = Collections.synchronizedList(new ArrayList<>());
-    private final List<String> authorizationHeaders = Collections.synchronizedList(new ArrayList<>());
+    private final List<Call> received = Collections.synchronizedList(new ArrayList<>());
 
     SimulatedAccount(List<Behaviour> steps) {
         this.script = new Script(steps);
+        // Filled once here and only read afterwards, so the EnumMap needs no locking.
+        for (Endpoint endpoint : Endpoint.values()) {
+            callsByEndpoint.put(endpoint, new AtomicInteger());
+        }
     }
 
     /** Replaces the script; the step position restarts because it lives in the script. */
@@ -30,12 +36,14 @@ final class SimulatedAccount {
     /**
      * Records an arrived call and returns the behaviour it gets. The caller must call
      * {@link #completed()} exactly once when the exchange ends.
+     *
+     * @param headers the request headers by lower-case name
      */
-    Behaviour arrive(JsonNode body, String authorization) {
+    Behaviour arrive(Endpoint endpoint, JsonNode body, Map<String, String> headers) {
         calls.incrementAndGet();
+        callsByEndpoint.get(endpoint).incrementAndGet();
         peakConcurrency.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
-        requestBodies.add(body);
-        authorizationHeaders.add(authorization);
+        received.add(new Call(endpoint, body, Map.copyOf(headers)));
         return script.next();
     }
 
@@ -47,6 +55,10 @@ final class SimulatedAccount {
         return calls.get();
     }
 
+    int calls(Endpoint endpoint) {
+        return callsByEndpoint.get(endpoint).get();
+    }
+
     int inFlight() {
         return inFlight.get();
     }
@@ -56,16 +68,33 @@ final class SimulatedAccount {
     }
 
     List<JsonNode> requestBodies() {
-        synchronized (requestBodies) {
-            return List.copyOf(requestBodies);
-        }
+        return each(Call::body);
     }
 
-    List<String> authorizationHeaders() {
-        synchronized (authorizationHeaders) {
-            return Collections.unmodifiableList(new ArrayList<>(authorizationHeaders));
-        }
+    List<Endpoint> endpoints() {
+        return each(Call::endpoint);
     }
+
+    /** The named header of each call in arrival order, null where absent. */
+    List<String> headers(String name) {
+        String key = name.toLowerCase(Locale.ROOT);
+        return each(call -> call.headers().get(key));
+    }
+
+    /** One value per call; an unmodifiable list that may hold nulls, which List.copyOf would reject. */
+    private <T> List<T> each(Function<Call, T> value) {
+        List<T> values;
+        synchronized (received) {
+            values = new ArrayList<>(received.size());
+            for (Call call : received) {
+                values.add(value.apply(call));
+            }
+        }
+        return Collections.unmodifiableList(values);
+    }
+
+    /** What one call brought: its endpoint, body and headers by lower-case name. */
+    private record Call(Endpoint endpoint, JsonNode body, Map<String, String> headers) {}
 
     /** The steps plus the position of the next call within them. */
     private static final class Script {

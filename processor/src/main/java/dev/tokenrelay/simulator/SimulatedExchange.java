@@ -8,11 +8,13 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Future;
-import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.EntityDetails;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HeaderElements;
@@ -28,7 +30,7 @@ import org.apache.hc.core5.http.nio.AsyncServerExchangeHandler;
 import org.apache.hc.core5.http.nio.CapacityChannel;
 import org.apache.hc.core5.http.nio.DataStreamChannel;
 import org.apache.hc.core5.http.nio.ResponseChannel;
-import org.apache.hc.core5.http.nio.entity.AsyncEntityProducers;
+import org.apache.hc.core5.http.nio.entity.BasicAsyncEntityProducer;
 import org.apache.hc.core5.http.protocol.HttpContext;
 import org.apache.hc.core5.http.protocol.HttpCoreContext;
 import org.apache.hc.core5.io.CloseMode;
@@ -37,8 +39,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One HTTP exchange on the simulated upstream: reads the request body, looks up the account's
- * next {@link Behaviour} and carries it out, possibly later on the scheduler thread.
+ * One HTTP exchange on the simulated upstream: reads the request body, routes it to an account and
+ * {@link Endpoint}, looks up the account's next {@link Behaviour} and carries it out, rendered by
+ * the endpoint's {@link Dialect}, possibly later on the scheduler thread.
  *
  * <p>HttpCore calls the request-side methods on an I/O reactor thread. The response is committed
  * either there (routing errors) or on the scheduler thread; {@link ResponseChannel} may be used from
@@ -48,9 +51,7 @@ import org.slf4j.LoggerFactory;
 final class SimulatedExchange implements AsyncServerExchangeHandler {
 
     private static final Logger log = LoggerFactory.getLogger(SimulatedExchange.class);
-    private static final ContentType JSON = ContentType.create("application/json");
     private static final String PATH_PREFIX = "/accounts/";
-    private static final String PATH_SUFFIX = "/v1/chat/completions";
     private static final Duration CLIENT_GONE_CHECK = Duration.ofMillis(200);
 
     private final SimulatedUpstream upstream;
@@ -142,30 +143,31 @@ final class SimulatedExchange implements AsyncServerExchangeHandler {
     private void requestComplete() {
         upstream.countRequest();
         String path = path();
-        String accountId = accountId(path);
-        if (accountId == null) {
-            respondError(HttpStatus.SC_NOT_FOUND, "Unknown path " + path, "invalid_request_error", "not_found");
+        Route route = Route.of(path);
+        if (route == null) {
+            // No endpoint to speak for, so the OpenAI format that most clients understand.
+            send(upstream.dialect(Endpoint.CHAT)
+                    .routingError(HttpStatus.SC_NOT_FOUND, "Unknown path " + path, "not_found"));
             return;
         }
+        Dialect dialect = upstream.dialect(route.endpoint());
         if (!Method.POST.isSame(request.getMethod())) {
-            respondError(HttpStatus.SC_METHOD_NOT_ALLOWED, "Use POST for " + path,
-                    "invalid_request_error", "method_not_allowed");
+            send(dialect.routingError(HttpStatus.SC_METHOD_NOT_ALLOWED, "Use POST for " + path, "method_not_allowed"));
             return;
         }
-        SimulatedAccount target = upstream.account(accountId);
+        SimulatedAccount target = upstream.account(route.accountId());
         if (target == null) {
-            respondError(HttpStatus.SC_NOT_FOUND, "Unknown account '" + accountId + "'",
-                    "invalid_request_error", "account_not_found");
+            send(dialect.routingError(HttpStatus.SC_NOT_FOUND, "Unknown account '" + route.accountId() + "'",
+                    "account_not_found"));
             return;
         }
         JsonNode body = parseBody();
-        Header authorization = request.getFirstHeader(HttpHeaders.AUTHORIZATION);
         Behaviour behaviour;
         synchronized (this) {
             if (ended) {
                 return;
             }
-            behaviour = target.arrive(body, authorization == null ? null : authorization.getValue());
+            behaviour = target.arrive(route.endpoint(), body, headers());
             account = target;
         }
         try {
@@ -176,7 +178,7 @@ final class SimulatedExchange implements AsyncServerExchangeHandler {
                         CLIENT_GONE_CHECK.toMillis(), CLIENT_GONE_CHECK.toMillis(), TimeUnit.MILLISECONDS);
             } else {
                 pendingResponse = upstream.scheduler().schedule(
-                        () -> perform(behaviour, body), behaviour.latency().toNanos(), TimeUnit.NANOSECONDS);
+                        () -> perform(dialect, behaviour, body), behaviour.latency().toNanos(), TimeUnit.NANOSECONDS);
             }
         } catch (RejectedExecutionException e) {
             log.debug("Simulated upstream is closing; dropping the response to {}", path);
@@ -186,31 +188,24 @@ final class SimulatedExchange implements AsyncServerExchangeHandler {
         }
     }
 
-    private void perform(Behaviour behaviour, JsonNode body) {
+    private void perform(Dialect dialect, Behaviour behaviour, JsonNode body) {
         if (isEnded()) {
             return;
         }
-        OpenAiBodies bodies = upstream.bodies();
-        if (behaviour instanceof Behaviour.Reply reply) {
-            respond(HttpStatus.SC_OK, bodies.completion(body, reply.text()));
-        } else if (behaviour instanceof Behaviour.Echo) {
-            respond(HttpStatus.SC_OK, bodies.completion(body, bodies.echoContent(body)));
-        } else if (behaviour instanceof Behaviour.EmptyCompletion) {
-            respond(HttpStatus.SC_OK, bodies.completion(body, ""));
-        } else if (behaviour instanceof Behaviour.ErrorInOk errorInOk) {
-            respond(HttpStatus.SC_OK, bodies.error(errorInOk.message(), "server_error", null));
-        } else if (behaviour instanceof Behaviour.Status status) {
-            respondError(status.status(), "Simulated upstream error (HTTP " + status.status() + ")",
-                    OpenAiBodies.errorType(status.status()), status.errorCode());
-        } else if (behaviour instanceof Behaviour.RateLimited rateLimited) {
-            long seconds = rateLimited.retryAfterSeconds();
-            BasicHttpResponse response = new BasicHttpResponse(HttpStatus.SC_TOO_MANY_REQUESTS);
-            response.addHeader(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
-            send(response, bodies.error("Rate limit reached; retry after " + seconds + " s",
-                    OpenAiBodies.errorType(HttpStatus.SC_TOO_MANY_REQUESTS), "rate_limit_exceeded"));
-        } else if (behaviour instanceof Behaviour.Reset) {
+        if (behaviour instanceof Behaviour.Reset) {
             resetConnection();
+            return;
         }
+        Answer answer;
+        try {
+            answer = dialect.render(behaviour, body);
+        } catch (RuntimeException e) {
+            // On the scheduler thread nobody would see this; answer instead of leaving the client hanging.
+            log.warn("Simulated upstream could not render {} for {}", behaviour, path(), e);
+            answer = dialect.routingError(HttpStatus.SC_INTERNAL_SERVER_ERROR,
+                    "Simulated upstream failed: " + e, "simulator_error");
+        }
+        send(answer);
     }
 
     /**
@@ -239,16 +234,11 @@ final class SimulatedExchange implements AsyncServerExchangeHandler {
         return HttpCoreContext.cast(context).getEndpointDetails().getRemoteAddress();
     }
 
-    private void respondError(int status, String message, String type, String code) {
-        respond(status, upstream.bodies().error(message, type, code));
-    }
-
-    private void respond(int status, byte[] body) {
-        send(new BasicHttpResponse(status), body);
-    }
-
-    private void send(BasicHttpResponse response, byte[] body) {
-        AsyncEntityProducer producer = AsyncEntityProducers.create(body, JSON);
+    private void send(Answer answer) {
+        BasicHttpResponse response = new BasicHttpResponse(answer.status());
+        answer.headers().forEach(response::addHeader);
+        AsyncEntityProducer producer =
+                new BasicAsyncEntityProducer(answer.body(), answer.contentType(), answer.chunked());
         entity = producer;
         try {
             responseChannel.sendResponse(response, producer, context);
@@ -256,6 +246,16 @@ final class SimulatedExchange implements AsyncServerExchangeHandler {
             // Usually the client gave up while the response was being scheduled.
             log.debug("Could not send the simulated response to {}: {}", path(), e.toString());
         }
+    }
+
+    /** The request headers by lower-case name; repeated headers are joined as HTTP allows. */
+    private Map<String, String> headers() {
+        Map<String, String> headers = new HashMap<>();
+        for (Header header : request.getHeaders()) {
+            headers.merge(header.getName().toLowerCase(Locale.ROOT), header.getValue(),
+                    (first, next) -> first + ", " + next);
+        }
+        return headers;
     }
 
     private JsonNode parseBody() {
@@ -309,15 +309,25 @@ final class SimulatedExchange implements AsyncServerExchangeHandler {
         return query < 0 ? path : path.substring(0, query);
     }
 
-    /** The decoded account id of {@code /accounts/{id}/v1/chat/completions}, or null for any other path. */
-    private static String accountId(String path) {
-        if (!path.startsWith(PATH_PREFIX) || !path.endsWith(PATH_SUFFIX)) {
+    /** An account id and endpoint, parsed from {@code /accounts/{id}/v1/...}. */
+    private record Route(String accountId, Endpoint endpoint) {
+
+        /** The route of {@code path}, or null if it names no account or no endpoint. */
+        static Route of(String path) {
+            if (!path.startsWith(PATH_PREFIX)) {
+                return null;
+            }
+            for (Endpoint endpoint : Endpoint.values()) {
+                if (path.endsWith(endpoint.pathSuffix())) {
+                    String encoded =
+                            path.substring(PATH_PREFIX.length(), path.length() - endpoint.pathSuffix().length());
+                    if (encoded.isEmpty() || encoded.indexOf('/') >= 0) {
+                        return null;
+                    }
+                    return new Route(AccountIds.decode(encoded), endpoint);
+                }
+            }
             return null;
         }
-        String encoded = path.substring(PATH_PREFIX.length(), path.length() - PATH_SUFFIX.length());
-        if (encoded.isEmpty() || encoded.indexOf('/') >= 0) {
-            return null;
-        }
-        return AccountIds.decode(encoded);
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -29,12 +30,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An OpenAI-compatible chat-completions server on 127.0.0.1 whose answers are scripted per account,
- * for tests, the {@code demo} command and benchmarks.
+ * A simulated LLM upstream on 127.0.0.1 whose answers are scripted per account, for tests, the
+ * {@code demo} command and benchmarks.
  *
  * <p>Each account has its own base URL, {@code http://127.0.0.1:{port}/accounts/{accountId}/v1}, and
- * the server answers {@code POST {baseUrl}/chat/completions}. An account exists once it has been
- * {@linkplain #script scripted}; calls to any other account get a 404 with an OpenAI-style error.
+ * the server answers three {@linkplain Endpoint endpoints} under it: OpenAI chat completions
+ * ({@code POST {baseUrl}/chat/completions}, streamed when the request asks), the OpenAI Responses API
+ * as Codex uses it ({@code POST {baseUrl}/responses}, streamed) and the Anthropic Messages API
+ * ({@code POST {baseUrl}/messages}, i.e. {@code {rootUrl}/v1/messages}). All three play the same
+ * script, each rendering a {@link Behaviour} in its own format, and all count as calls of the
+ * account. An account exists once it has been {@linkplain #script scripted}; calls to any other
+ * account get a 404 in the endpoint's error format.
  *
  * <p>The server is HttpCore 5's asynchronous HTTP/1.1 server: open requests cost no thread, and
  * latencies are served by a single scheduler thread, so thousands of slow calls can be held at once.
@@ -61,7 +67,10 @@ public final class SimulatedUpstream implements AutoCloseable {
     private static final long START_TIMEOUT_SECONDS = 10;
 
     private final ObjectMapper mapper = new ObjectMapper();
-    private final OpenAiBodies bodies = new OpenAiBodies(mapper);
+    private final Map<Endpoint, Dialect> dialects = new EnumMap<>(Map.of(
+            Endpoint.CHAT, new ChatDialect(mapper),
+            Endpoint.RESPONSES, new ResponsesDialect(mapper),
+            Endpoint.MESSAGES, new MessagesDialect(mapper)));
     private final Map<String, SimulatedAccount> accounts = new ConcurrentHashMap<>();
     private final Map<SocketAddress, IOSession> connections = new ConcurrentHashMap<>();
     private final LongAdder totalCalls = new LongAdder();
@@ -138,6 +147,16 @@ public final class SimulatedUpstream implements AutoCloseable {
         return "http://127.0.0.1:" + port + "/accounts/" + AccountIds.encode(accountId) + "/v1";
     }
 
+    /**
+     * The account's URL without the API version, {@code http://127.0.0.1:{port}/accounts/{accountId}},
+     * for clients that append {@code /v1/...} themselves, as Anthropic clients append
+     * {@code /v1/messages}.
+     */
+    public String rootUrl(String accountId) {
+        Objects.requireNonNull(accountId, "accountId");
+        return "http://127.0.0.1:" + port + "/accounts/" + AccountIds.encode(accountId);
+    }
+
     /** The port the server listens on. */
     public int port() {
         return port;
@@ -166,10 +185,26 @@ public final class SimulatedUpstream implements AutoCloseable {
         });
     }
 
-    /** Requests received for an account (counted once the body has been read); 0 for an unknown account. */
+    /**
+     * Requests received for an account on every endpoint (counted once the body has been read); 0 for
+     * an unknown account.
+     */
     public int calls(String accountId) {
         SimulatedAccount account = accounts.get(accountId);
         return account == null ? 0 : account.calls();
+    }
+
+    /** Requests received for an account on one endpoint; 0 for an unknown account. */
+    public int calls(String accountId, Endpoint endpoint) {
+        Objects.requireNonNull(endpoint, "endpoint");
+        SimulatedAccount account = accounts.get(accountId);
+        return account == null ? 0 : account.calls(endpoint);
+    }
+
+    /** The endpoint of each call of an account, in arrival order. */
+    public List<Endpoint> endpoints(String accountId) {
+        SimulatedAccount account = accounts.get(accountId);
+        return account == null ? List.of() : account.endpoints();
     }
 
     /** Every request the server received, including those answered 404 for an unknown account or path. */
@@ -200,8 +235,23 @@ public final class SimulatedUpstream implements AutoCloseable {
 
     /** The {@code Authorization} header of each call of an account, in arrival order; null where absent. */
     public List<String> authorizationHeaders(String accountId) {
+        return headers(accountId, "Authorization");
+    }
+
+    /** The {@code x-api-key} header (Anthropic's credential) of each call of an account; null where absent. */
+    public List<String> apiKeyHeaders(String accountId) {
+        return headers(accountId, "x-api-key");
+    }
+
+    /**
+     * Any request header of each call of an account, in arrival order, for example
+     * {@code anthropic-version} or a ChatGPT account id; null where absent. Names are
+     * case-insensitive; a repeated header's values are joined with {@code ", "}.
+     */
+    public List<String> headers(String accountId, String headerName) {
+        Objects.requireNonNull(headerName, "headerName");
         SimulatedAccount account = accounts.get(accountId);
-        return account == null ? List.of() : account.authorizationHeaders();
+        return account == null ? List.of() : account.headers(headerName);
     }
 
     /**
@@ -239,8 +289,8 @@ public final class SimulatedUpstream implements AutoCloseable {
         return mapper;
     }
 
-    OpenAiBodies bodies() {
-        return bodies;
+    Dialect dialect(Endpoint endpoint) {
+        return dialects.get(endpoint);
     }
 
     ScheduledExecutorService scheduler() {
