@@ -5,30 +5,44 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tokenrelay.config.AccountConfig;
 import dev.tokenrelay.schema.ChatRequest;
 import dev.tokenrelay.schema.JsonCodec;
+import dev.tokenrelay.upstream.internal.ChatChunkAggregator;
+import dev.tokenrelay.upstream.internal.Json;
 import java.io.IOException;
 import org.apache.hc.client5.http.async.methods.SimpleHttpRequest;
 import org.apache.hc.client5.http.async.methods.SimpleRequestBuilder;
 import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.HttpHeaders;
 
-/** OpenAI-compatible chat completions: {@code POST {base}/chat/completions} with a bearer key. */
+/**
+ * OpenAI-compatible chat completions: {@code POST {base}/chat/completions} with a bearer key.
+ *
+ * <p>A request with {@code stream: true} is sent streamed, with
+ * {@code stream_options.include_usage} so that the last chunk reports usage, and its
+ * {@code chat.completion.chunk} events are folded back into one {@code chat.completion}: results
+ * are whole completions, but some upstreams answer only (or more reliably) when streamed. A
+ * streamed answer without its {@code [DONE]} event is a {@code truncated_stream}, a chunk with an
+ * {@code error} object an {@code error_event}.
+ */
 public final class OpenAiChatProvider implements Provider {
 
     @Override
     public SimpleHttpRequest toHttpRequest(AccountConfig account, ChatRequest request, String model, String credential)
             throws UnsendableRequestException {
-        JsonNode stream = request.body().get("stream");
-        if (stream != null && stream.asBoolean(false)) {
-            // Results are whole completions; streaming upstream answers is a later provider feature.
-            throw new UnsendableRequestException("stream=true is not supported: results are whole completions");
-        }
         ObjectNode body = request.body().deepCopy();
         if (model != null) {
             body.put("model", model);
         }
+        JsonNode stream = body.get("stream");
+        boolean streamed = stream != null && stream.asBoolean(false);
+        if (streamed) {
+            body.put("stream", true);
+            ObjectNode options = body.get("stream_options") instanceof ObjectNode given ? given : body.putObject("stream_options");
+            options.put("include_usage", true);
+        }
         SimpleRequestBuilder builder = SimpleRequestBuilder.post(Providers.join(account.baseUrl(), "chat/completions"))
                 .setBody(JsonCodec.encode(body), ContentType.APPLICATION_JSON)
-                .addHeader(HttpHeaders.ACCEPT, "application/json");
+                .addHeader(HttpHeaders.ACCEPT, streamed ? "text/event-stream" : "application/json");
+        account.headers().forEach(builder::addHeader);
         if (credential != null) {
             builder.addHeader(HttpHeaders.AUTHORIZATION, "Bearer " + credential);
         }
@@ -37,6 +51,9 @@ public final class OpenAiChatProvider implements Provider {
 
     @Override
     public Conversion readSuccess(byte[] body, String contentType) {
+        if (Json.isEventStream(contentType, body)) {
+            return ChatChunkAggregator.aggregate(body);
+        }
         try {
             JsonNode json = body == null || body.length == 0 ? null : JsonCodec.mapper().readTree(body);
             if (json instanceof ObjectNode completion) {

@@ -18,6 +18,8 @@ public final class Providers {
     public static Providers builtIn() {
         Map<ProviderType, Provider> map = new EnumMap<>(ProviderType.class);
         map.put(ProviderType.OPENAI_CHAT, new OpenAiChatProvider());
+        map.put(ProviderType.OPENAI_RESPONSES, new OpenAiResponsesProvider());
+        map.put(ProviderType.ANTHROPIC_MESSAGES, new AnthropicMessagesProvider());
         return new Providers(map);
     }
 
