@@ -83,6 +83,9 @@ final class DemoCommand implements Callable<Integer> {
         upstream.script("server-error", Behaviour.status(500).after(Duration.ofMillis(80)));
         upstream.script("hangs", Behaviour.noAnswer());
         upstream.script("reserve", Behaviour.echo().after(Duration.ofMillis(150)));
+        upstream.script("codex-empty", Behaviour.emptyCompletion().after(Duration.ofMillis(120)));
+        upstream.script("codex-ok", Behaviour.echo().after(Duration.ofMillis(250)));
+        upstream.script("claude", Behaviour.echo().after(Duration.ofMillis(180)));
     }
 
     private static String demoConfig(SimulatedUpstream upstream, Path dataDir) {
@@ -108,6 +111,11 @@ final class DemoCommand implements Callable<Integer> {
                   keyless:
                     accounts: [no-key]
                     fallback: reserve
+                  codex:
+                    accounts: [codex-empty, codex-ok]
+                    fallback: reserve
+                  claude:
+                    accounts: [claude]
                   reserve:
                     accounts: [reserve]
                 accounts:
@@ -118,10 +126,14 @@ final class DemoCommand implements Callable<Integer> {
                   hangs:        { provider: openai-chat, baseUrl: "%s", responseTimeout: 1s }
                   reserve:      { provider: openai-chat, baseUrl: "%s" }
                   no-key:       { provider: openai-chat, baseUrl: "%s", apiKey: "${env:TOKENRELAY_DEMO_UNSET_KEY}" }
+                  codex-empty:  { provider: openai-responses, baseUrl: "%s" }
+                  codex-ok:     { provider: openai-responses, baseUrl: "%s" }
+                  claude:       { provider: anthropic-messages, baseUrl: "%s" }
                 """.formatted(dataDir.resolve("kafka"), dataDir.resolve("streams"),
                 upstream.baseUrl("steady"), upstream.baseUrl("rate-limited"), upstream.baseUrl("empty-200"),
                 upstream.baseUrl("server-error"), upstream.baseUrl("hangs"), upstream.baseUrl("reserve"),
-                upstream.baseUrl("no-key"));
+                upstream.baseUrl("no-key"), upstream.baseUrl("codex-empty"), upstream.baseUrl("codex-ok"),
+                upstream.rootUrl("claude"));
     }
 
     /** Submits the requests: most to the default pool, a few pinned, a few to the pool with no key. */
@@ -143,6 +155,12 @@ final class DemoCommand implements Callable<Integer> {
                 } else if (i % 12 == 6) {
                     pool = "keyless";
                     route.put(id, "pool keyless");
+                } else if (i % 12 == 3 || i % 12 == 9) {
+                    pool = "codex";
+                    route.put(id, "pool codex (Responses)");
+                } else if (i % 12 == 10) {
+                    pool = "claude";
+                    route.put(id, "pool claude (Messages)");
                 } else {
                     route.put(id, "pool main");
                 }
@@ -171,7 +189,7 @@ final class DemoCommand implements Callable<Integer> {
         Map<ResultStatus, Integer> totals = new EnumMap<>(ResultStatus.class);
         for (ChatResult result : results) {
             totals.merge(result.status(), 1, Integer::sum);
-            out.printf("%-9s %-10s %3d  %-23s %s%n", result.id(), result.status().name().toLowerCase(java.util.Locale.ROOT),
+            out.printf("%-9s %-10s %3d  %-24s %s%n", result.id(), result.status().name().toLowerCase(java.util.Locale.ROOT),
                     result.httpStatus(), route.get(result.id()), path(result.attempts()));
         }
         List<String> missing = new ArrayList<>(route.keySet());

@@ -105,15 +105,23 @@ class FailoverIT {
 
     @Test
     void shouldStopOnAFatalOutcome() {
-        // Given a request no account can send (streaming is not offered)
+        // Given Anthropic accounts, and a request asking for two choices, which Anthropic cannot give
         upstream.script("first", Behaviour.ok());
         upstream.script("second", Behaviour.ok());
-        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, TWO_ACCOUNTS)) {
-            ChatRequest streaming = request("fatal", null, null);
-            streaming.body().put("stream", true);
+        String yaml = """
+                pools:
+                  main:
+                    accounts: [first, second]
+                accounts:
+                  first:  { provider: anthropic-messages, baseUrl: "{{root:first}}" }
+                  second: { provider: anthropic-messages, baseUrl: "{{root:second}}" }
+                """;
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml)) {
+            ChatRequest twoChoices = request("fatal", null, null);
+            twoChoices.body().put("n", 2);
 
             // When it arrives
-            relay.send(streaming);
+            relay.send(twoChoices);
 
             // Then it fails at once with 400, after one FATAL attempt and no upstream call
             ChatResult result = relay.awaitResult("fatal");

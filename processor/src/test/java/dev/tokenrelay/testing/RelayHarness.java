@@ -47,15 +47,16 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * (a producer of requests, {@code read_committed} readers of the output topics).
  *
  * <p>The configuration is the test's YAML for {@code accounts}, {@code pools} and anything else;
- * {@code {{url:NAME}}} stands for the simulated account NAME's base URL. Kafka and topic sections
- * are added by the harness.
+ * {@code {{url:NAME}}} stands for the simulated account NAME's OpenAI base URL (ending in
+ * {@code /v1}) and {@code {{root:NAME}}} for its root URL (an Anthropic base URL). Kafka and topic
+ * sections are added by the harness.
  */
 public final class RelayHarness implements AutoCloseable {
 
     /** How long a test waits for the processor to produce what it expects. */
     public static final Duration WAIT = Duration.ofSeconds(60);
 
-    private static final Pattern URL = Pattern.compile("\\{\\{url:([A-Za-z0-9._-]+)}}");
+    private static final Pattern URL = Pattern.compile("\\{\\{(url|root):([A-Za-z0-9._-]+)}}");
 
     private final String yaml;
     private final Path stateRoot;
@@ -118,7 +119,9 @@ public final class RelayHarness implements AutoCloseable {
         Matcher matcher = URL.matcher(yaml);
         StringBuilder out = new StringBuilder();
         while (matcher.find()) {
-            matcher.appendReplacement(out, Matcher.quoteReplacement(upstream.baseUrl(matcher.group(1))));
+            String account = matcher.group(2);
+            String url = matcher.group(1).equals("url") ? upstream.baseUrl(account) : upstream.rootUrl(account);
+            matcher.appendReplacement(out, Matcher.quoteReplacement(url));
         }
         matcher.appendTail(out);
         return out.toString();
