@@ -5,9 +5,11 @@ import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.kafka.EmbeddedKafkaBroker;
 import dev.tokenrelay.kafka.TopicAdmin;
 import dev.tokenrelay.kafka.Topics;
+import dev.tokenrelay.ops.Operations;
 import dev.tokenrelay.upstream.Providers;
 import dev.tokenrelay.schema.AccountState;
 import dev.tokenrelay.upstream.UpstreamCaller;
+import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -44,14 +46,16 @@ public final class TokenRelay implements AutoCloseable {
     private final String bootstrapServers;
     private final UpstreamCaller caller;
     private final KafkaStreams streams;
+    private final Operations ops;
 
     private TokenRelay(TokenRelayConfig config, EmbeddedKafkaBroker broker, String bootstrapServers,
-            UpstreamCaller caller, KafkaStreams streams) {
+            UpstreamCaller caller, KafkaStreams streams, Operations ops) {
         this.config = config;
         this.broker = broker;
         this.bootstrapServers = bootstrapServers;
         this.caller = caller;
         this.streams = streams;
+        this.ops = ops;
     }
 
     /**
@@ -68,21 +72,32 @@ public final class TokenRelay implements AutoCloseable {
             LOG.info("embedded Kafka broker listening on {} with data in {}", bootstrap, broker.dataDir());
         }
         UpstreamCaller caller = null;
+        Operations ops = null;
+        KafkaStreams streams = null;
         try {
             ensureTopics(config, bootstrap);
             caller = UpstreamCaller.create(config, Providers.builtIn(), Clock.systemUTC());
+            ops = Operations.create(config.ops());
             StreamsBuilder builder = new StreamsBuilder();
-            TokenRelayTopology.build(builder, config, caller);
+            TokenRelayTopology.build(builder, config, caller, ops.pipeline());
             Properties properties = streamsProperties(config, bootstrap);
-            KafkaStreams streams = new KafkaStreams(builder.build(properties), properties);
+            streams = new KafkaStreams(builder.build(properties), properties);
+            // Listening before Streams starts, so readiness says 503 until it runs.
+            ops.serve(streams);
             streams.setUncaughtExceptionHandler(exception -> {
                 LOG.error("stream thread failed; replacing it", exception);
                 return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
             });
             streams.start();
             LOG.info("tokenrelay started: application {} on {}", config.kafka().applicationId(), bootstrap);
-            return new TokenRelay(config, broker, bootstrap, caller, streams);
+            return new TokenRelay(config, broker, bootstrap, caller, streams, ops);
         } catch (RuntimeException e) {
+            if (streams != null) {
+                streams.close(CloseOptions.timeout(Duration.ZERO));
+            }
+            if (ops != null) {
+                ops.close();
+            }
             if (caller != null) {
                 caller.close();
             }
@@ -144,6 +159,14 @@ public final class TokenRelay implements AutoCloseable {
         return new StoreAccountStates(store).get(account);
     }
 
+    /**
+     * Where the metrics and health endpoint listens, e.g. {@code http://127.0.0.1:9464}; empty when
+     * {@code ops.port} is -1.
+     */
+    public Optional<URI> opsUri() {
+        return ops.uri();
+    }
+
     public KafkaStreams.State state() {
         return streams.state();
     }
@@ -166,6 +189,7 @@ public final class TokenRelay implements AutoCloseable {
     public void close() {
         streams.close(CloseOptions.timeout(config.processor().shutdownTimeout())
                 .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+        ops.close();
         caller.close();
         if (broker != null) {
             broker.close();

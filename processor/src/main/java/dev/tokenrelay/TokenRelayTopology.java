@@ -7,6 +7,7 @@ import dev.tokenrelay.dispatch.internal.PendingAttempt;
 import dev.tokenrelay.intake.IntakeProcessor;
 import dev.tokenrelay.kafka.JsonSerde;
 import dev.tokenrelay.kafka.Topics;
+import dev.tokenrelay.ops.PipelineMetrics;
 import dev.tokenrelay.results.Emission;
 import dev.tokenrelay.schema.AccountState;
 import dev.tokenrelay.upstream.UpstreamCaller;
@@ -37,7 +38,14 @@ public final class TokenRelayTopology {
 
     private TokenRelayTopology() {}
 
+    /** The topology without metrics. */
     public static void build(StreamsBuilder builder, TokenRelayConfig config, UpstreamCaller caller) {
+        build(builder, config, caller, PipelineMetrics.NONE);
+    }
+
+    /** The topology, its stages reporting to {@code metrics}. */
+    public static void build(StreamsBuilder builder, TokenRelayConfig config, UpstreamCaller caller,
+            PipelineMetrics metrics) {
         Topics topics = new Topics(config.topics());
 
         builder.globalTable(topics.accounts(), Consumed.with(Topics.KEYS, Topics.ACCOUNT_STATES).withName("accounts"),
@@ -51,7 +59,7 @@ public final class TokenRelayTopology {
                 Topics.KEYS, Serdes.Long()));
         KStream<String, Emission> intake = builder
                 .stream(topics.requests(), Consumed.with(Topics.KEYS, Topics.RAW_REQUESTS).withName("requests"))
-                .process(() -> new IntakeProcessor(config), Named.as("intake"), IntakeProcessor.SEEN_STORE);
+                .process(() -> new IntakeProcessor(config, metrics), Named.as("intake"), IntakeProcessor.SEEN_STORE);
         route(intake, "intake-", topics);
 
         builder.addStateStore(Stores.keyValueStoreBuilder(
@@ -59,7 +67,7 @@ public final class TokenRelayTopology {
                 Topics.KEYS, new JsonSerde<>(PendingAttempt.class)));
         KStream<String, Emission> dispatch = builder
                 .stream(topics.attempts(), Consumed.with(Topics.KEYS, Topics.ATTEMPTS).withName("attempts"))
-                .process(() -> new DispatchProcessor(config, caller), Named.as("dispatch"),
+                .process(() -> new DispatchProcessor(config, caller, metrics), Named.as("dispatch"),
                         DispatchProcessor.ATTEMPTS_STORE);
         route(dispatch, "dispatch-", topics);
     }

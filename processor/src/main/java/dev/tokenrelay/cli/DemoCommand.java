@@ -95,6 +95,7 @@ final class DemoCommand implements Callable<Integer> {
                   embedded: { port: 0, dataDir: "%s" }
                   streams:
                     state.dir: "%s"
+                ops: { port: -1 }
                 topics:
                   requests:  { partitions: 2 }
                   attempts:  { partitions: 2 }

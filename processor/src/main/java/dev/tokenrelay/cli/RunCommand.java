@@ -35,6 +35,8 @@ final class RunCommand implements Callable<Integer> {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         TokenRelay relay = TokenRelay.start(config);
+        relay.opsUri().ifPresent(uri -> spec.commandLine().getOut().println("tokenrelay: metrics on " + uri
+                + "/metrics, health on " + uri + "/health/live and " + uri + "/health/ready"));
         Thread shutdown = new Thread(() -> {
             relay.close();
             stopped.countDown();

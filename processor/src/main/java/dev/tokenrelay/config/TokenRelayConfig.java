@@ -22,10 +22,11 @@ import java.util.Map;
  *     one pool, and is then that pool
  * @param policy how outcomes are classified; the design's defaults when absent
  * @param retry when an account already tried may be tried again; defaults when absent
+ * @param ops the metrics and health endpoint; defaults (127.0.0.1:9464) when absent
  */
 public record TokenRelayConfig(KafkaSettings kafka, TopicsConfig topics, ProcessorSettings processor,
         Map<String, PoolConfig> pools, Map<String, AccountConfig> accounts, String defaultPool, OutcomePolicy policy,
-        RetryPolicy retry) {
+        RetryPolicy retry, OperationsSettings ops) {
 
     /** Applies the defaults and runs the checks that span several sections. */
     public TokenRelayConfig {
@@ -34,11 +35,19 @@ public record TokenRelayConfig(KafkaSettings kafka, TopicsConfig topics, Process
         processor = processor == null ? ProcessorSettings.defaults() : processor;
         policy = policy == null ? OutcomePolicy.defaults() : policy;
         retry = retry == null ? RetryPolicy.defaults() : retry;
+        ops = ops == null ? OperationsSettings.defaults() : ops;
         accounts = named(accounts, "accounts", "an account id");
         pools = named(pools, "pools", "a pool name");
         checkMembers(pools, accounts);
         checkFallbacks(pools);
         defaultPool = resolveDefaultPool(defaultPool, pools);
+    }
+
+    /** The configuration without an {@code ops} section: the operations endpoint at its defaults. */
+    public TokenRelayConfig(KafkaSettings kafka, TopicsConfig topics, ProcessorSettings processor,
+            Map<String, PoolConfig> pools, Map<String, AccountConfig> accounts, String defaultPool, OutcomePolicy policy,
+            RetryPolicy retry) {
+        this(kafka, topics, processor, pools, accounts, defaultPool, policy, retry, null);
     }
 
     /**

@@ -10,6 +10,8 @@ import dev.tokenrelay.dispatch.internal.Lane;
 import dev.tokenrelay.dispatch.internal.PendingAttempt;
 import dev.tokenrelay.failover.Decision;
 import dev.tokenrelay.failover.FailoverDecider;
+import dev.tokenrelay.ops.PipelineMetrics;
+import dev.tokenrelay.ops.ResultLog;
 import dev.tokenrelay.results.Emission;
 import dev.tokenrelay.results.Results;
 import dev.tokenrelay.schema.AccountState;
@@ -27,7 +29,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.PriorityQueue;
+import java.util.TreeSet;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.kafka.streams.KeyValue;
@@ -68,24 +70,36 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
     private final TokenRelayConfig config;
     private final UpstreamCaller caller;
     private final FailoverDecider decider;
+    private final PipelineMetrics metrics;
     private final Map<String, Lane> lanes = new HashMap<>();
     private final Map<String, UpstreamCaller.Call> inFlight = new HashMap<>();
     /** Account health this task last wrote; it owns these accounts, so this is newer than the table. */
     private final Map<String, AccountState> written = new HashMap<>();
     /** Deadlines of the attempts held here; entries of attempts already gone are skipped when due. */
-    private final PriorityQueue<Due> deadlines = new PriorityQueue<>();
+    private final TreeSet<Due> deadlines = new TreeSet<>();
+    /**
+     * What the store holds, by key, so the hot path never reads (and decodes) from RocksDB; the
+     * store stays the durable copy this is rebuilt from.
+     */
+    private final Map<String, PendingAttempt> held = new HashMap<>();
     private final Queue<Completion> completions = new ConcurrentLinkedQueue<>();
 
     private ProcessorContext<String, Emission> context;
     private KeyValueStore<String, PendingAttempt> store;
     private AccountStates states;
     private Cancellable drainer;
+    private PipelineMetrics.Lanes laneMetrics = PipelineMetrics.Lanes.NONE;
     private long sequence;
 
     public DispatchProcessor(TokenRelayConfig config, UpstreamCaller caller) {
+        this(config, caller, PipelineMetrics.NONE);
+    }
+
+    public DispatchProcessor(TokenRelayConfig config, UpstreamCaller caller, PipelineMetrics metrics) {
         this.config = config;
         this.caller = caller;
         this.decider = new FailoverDecider(config);
+        this.metrics = metrics;
     }
 
     @Override
@@ -94,6 +108,7 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
         this.store = context.getStateStore(ATTEMPTS_STORE);
         AccountStates table = new StoreAccountStates(context.getStateStore(StoreAccountStates.STORE));
         this.states = account -> written.containsKey(account) ? Optional.of(written.get(account)) : table.get(account);
+        this.laneMetrics = metrics.lanes(context.taskId().toString());
         reissuePending();
         this.drainer = context.schedule(config.processor().drainInterval(), PunctuationType.WALL_CLOCK_TIME,
                 timestamp -> drain());
@@ -102,11 +117,11 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
     @Override
     public void process(Record<String, Attempt> record) {
         Attempt attempt = record.value();
-        if (attempt == null || store.get(attempt.key()) != null) {
+        if (attempt == null || held.containsKey(attempt.key())) {
             return;
         }
         long seq = sequence++;
-        store.put(attempt.key(), new PendingAttempt(attempt, seq));
+        hold(attempt.key(), new PendingAttempt(attempt, seq));
         admit(attempt.key(), attempt, seq);
         pump(attempt.account(), now());
     }
@@ -119,8 +134,10 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
         // Abandoned calls are re-issued by whichever task owns the partition next.
         inFlight.values().forEach(UpstreamCaller.Call::cancel);
         inFlight.clear();
+        laneMetrics.close();
         lanes.clear();
         deadlines.clear();
+        held.clear();
         completions.clear();
     }
 
@@ -131,6 +148,7 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
         }
         pending.sort((a, b) -> Long.compare(a.value.sequence(), b.value.sequence()));
         for (KeyValue<String, PendingAttempt> entry : pending) {
+            held.put(entry.key, entry.value);
             admit(entry.key, entry.value.attempt(), entry.value.sequence());
             sequence = Math.max(sequence, entry.value.sequence() + 1);
         }
@@ -176,7 +194,7 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
         }
         String key;
         while ((key = lane.nextToStart(now.toEpochMilli())) != null) {
-            PendingAttempt pending = store.get(key);
+            PendingAttempt pending = held.get(key);
             if (pending != null && !inFlight.containsKey(key)) {
                 start(key, pending.attempt(), lane, now);
             }
@@ -195,19 +213,19 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
 
     /** Sends a queued attempt of a cooling account on: elsewhere, back here later, or to its end. */
     private void redirect(String key, Instant now) {
-        PendingAttempt pending = store.get(key);
+        PendingAttempt pending = held.get(key);
         if (pending == null) {
             return;
         }
         Attempt attempt = pending.attempt();
         Decision decision = decider.redirect(attempt, states, now);
         if (decision instanceof Decision.Continue next && next.next().account().equals(attempt.account())) {
-            store.put(key, new PendingAttempt(next.next(), pending.sequence()));
+            hold(key, new PendingAttempt(next.next(), pending.sequence()));
             lane(attempt.account()).park(key, next.next().notBefore().toEpochMilli(), pending.sequence());
             return;
         }
         emitDecision(attempt, decision, now);
-        store.delete(key);
+        forget(key, attempt);
     }
 
     private void drain() {
@@ -217,7 +235,7 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
             if (inFlight.remove(completion.key()) == null) {
                 continue;
             }
-            PendingAttempt pending = store.get(completion.key());
+            PendingAttempt pending = held.get(completion.key());
             if (pending == null) {
                 continue;
             }
@@ -226,22 +244,23 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
         }
         expireOverdue(now);
         new ArrayList<>(lanes.keySet()).forEach(account -> pump(account, now));
+        lanes.forEach((account, lane) -> laneMetrics.update(account, lane.inFlight(), lane.queued()));
     }
 
     /** Ends the attempts still waiting (queued or parked) when their request's deadline passed. */
     private void expireOverdue(Instant now) {
-        while (!deadlines.isEmpty() && deadlines.peek().atMs() <= now.toEpochMilli()) {
-            String key = deadlines.poll().key();
+        while (!deadlines.isEmpty() && deadlines.first().atMs() <= now.toEpochMilli()) {
+            String key = deadlines.pollFirst().key();
             if (inFlight.containsKey(key)) {
                 continue; // ends by its call's timeout; the failover rule then sees the deadline
             }
-            PendingAttempt pending = store.get(key);
+            PendingAttempt pending = held.get(key);
             if (pending != null) {
                 Attempt attempt = pending.attempt();
                 LOG.atDebug().addKeyValue("requestId", attempt.request().id()).addKeyValue("account", attempt.account())
                         .log("request expired while waiting");
                 emitDecision(attempt, FailoverDecider.expired(attempt.request(), attempt.trail(), now), now);
-                store.delete(key);
+                forget(key, attempt);
             }
         }
     }
@@ -252,6 +271,7 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
                     outcome.reason(), outcome.httpStatus(), outcome.latency().toMillis(), outcome.startedAt());
             Instant cooldownUntil = cooldownUntil(outcome, now);
             JsonNode usage = outcome instanceof Outcome.Success success ? success.usage() : null;
+            metrics.attemptFinished(attempt.account(), outcome);
             emit(new Emission.ToOutcomes(new AttemptOutcome(attempt.request().id(), attempt.request().generation(),
                     entry, cooldownUntil, usage)), now);
             accountStateChange(attempt.account(), outcome, cooldownUntil, now)
@@ -267,7 +287,21 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
             emitFinal(attempt, Results.failed(attempt.request(), ResultStatus.FAILED, 500,
                     ErrorInfo.of("internal_error", e.getClass().getSimpleName()), attempt.trail(), now), now);
         }
+        forget(key, attempt);
+    }
+
+    private void hold(String key, PendingAttempt pending) {
+        store.put(key, pending);
+        held.put(key, pending);
+    }
+
+    /** Drops a finished attempt from the store and from every index over it. */
+    private void forget(String key, Attempt attempt) {
         store.delete(key);
+        held.remove(key);
+        if (attempt.deadline() != null) {
+            deadlines.remove(new Due(attempt.deadline().toEpochMilli(), key));
+        }
     }
 
     private void emitDecision(Attempt attempt, Decision decision, Instant now) {
@@ -279,6 +313,8 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
     }
 
     private void emitFinal(Attempt attempt, ChatResult result, Instant now) {
+        metrics.resultEmitted("dispatch", result);
+        ResultLog.finished(result);
         if (result.status() == ResultStatus.SUCCEEDED) {
             emit(new Emission.ToResults(result), now);
         } else {
@@ -340,7 +376,8 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
     private record Due(long atMs, String key) implements Comparable<Due> {
         @Override
         public int compareTo(Due other) {
-            return Long.compare(atMs, other.atMs);
+            int byTime = Long.compare(atMs, other.atMs);
+            return byTime != 0 ? byTime : key.compareTo(other.key);
         }
     }
 }

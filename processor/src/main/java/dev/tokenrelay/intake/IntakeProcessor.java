@@ -7,6 +7,8 @@ import dev.tokenrelay.accounts.Choice;
 import dev.tokenrelay.accounts.ModelRouting;
 import dev.tokenrelay.accounts.StoreAccountStates;
 import dev.tokenrelay.config.TokenRelayConfig;
+import dev.tokenrelay.ops.PipelineMetrics;
+import dev.tokenrelay.ops.ResultLog;
 import dev.tokenrelay.results.Emission;
 import dev.tokenrelay.results.Results;
 import dev.tokenrelay.schema.Attempt;
@@ -48,15 +50,21 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     private final AccountSelector selector;
     private final ModelRouting models;
     private final Duration retention;
+    private final PipelineMetrics metrics;
     private ProcessorContext<String, Emission> context;
     private WindowStore<String, Long> seen;
     private AccountStates states;
 
     public IntakeProcessor(TokenRelayConfig config) {
+        this(config, PipelineMetrics.NONE);
+    }
+
+    public IntakeProcessor(TokenRelayConfig config, PipelineMetrics metrics) {
         this.config = config;
         this.selector = new AccountSelector(config);
         this.models = new ModelRouting(config);
         this.retention = config.processor().dedupeRetention();
+        this.metrics = metrics;
     }
 
     @Override
@@ -87,7 +95,15 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
             return;
         }
         seen.put(request.submissionKey(), now.toEpochMilli(), now.toEpochMilli());
-        accept(request, now).forEach(emission -> context.forward(record.withKey(emission.key()).withValue(emission)));
+        accept(request, now).forEach(emission -> forward(record, emission.key(), emission));
+    }
+
+    private void forward(Record<String, byte[]> record, String key, Emission emission) {
+        if (emission instanceof Emission.ToResults toResults) {
+            metrics.resultEmitted("intake", toResults.result());
+            ResultLog.finished(toResults.result());
+        }
+        context.forward(record.withKey(key).withValue(emission));
     }
 
     private List<Emission> accept(ChatRequest request, Instant now) {
@@ -152,8 +168,7 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     private boolean alreadySeen(ChatRequest request, Instant now) {
         long to = now.toEpochMilli();
         long from = Math.max(0, to - retention.toMillis());
-        try (WindowStoreIterator<Long> hits = seen.fetch(request.submissionKey(), Instant.ofEpochMilli(from),
-                Instant.ofEpochMilli(to))) {
+        try (WindowStoreIterator<Long> hits = seen.fetch(request.submissionKey(), from, to)) {
             return hits.hasNext();
         }
     }
@@ -167,9 +182,9 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
         String key = id != null ? id : record.key();
         if (id != null) {
             ChatResult result = Results.rejected(id, 0, null, ErrorInfo.of("invalid_request", reason), now);
-            context.forward(record.withKey(id).withValue(new Emission.ToResults(result)));
+            forward(record, id, new Emission.ToResults(result));
         }
-        context.forward(record.withKey(key).withValue(new Emission.ToDeadLetter(key, deadLetter)));
+        forward(record, key, new Emission.ToDeadLetter(key, deadLetter));
     }
 
     private static DeadLetter.SourceRecord sourceOf(RecordMetadata metadata) {

@@ -31,9 +31,16 @@ public final class Providers {
         return provider;
     }
 
-    /** {@code base} + "/" + {@code path}, with exactly one slash between them. */
+    private static final Map<String, URI> ENDPOINTS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * {@code base} + "/" + {@code path}, with exactly one slash between them. Cached, because it is
+     * asked for on every call and parsing a URI is not free; the set of accounts is small and fixed.
+     */
     static URI join(URI base, String path) {
-        String text = base.toString();
-        return URI.create(text.endsWith("/") ? text + path : text + "/" + path);
+        return ENDPOINTS.computeIfAbsent(base + " " + path, key -> {
+            String text = base.toString();
+            return URI.create(text.endsWith("/") ? text + path : text + "/" + path);
+        });
     }
 }

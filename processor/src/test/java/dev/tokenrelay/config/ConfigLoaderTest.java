@@ -157,7 +157,7 @@ class ConfigLoaderTest {
 
         // Then the misspelt key is named, not the missing one
         assertThat(topLevel).hasMessage("tokenrelay.yaml: acounts: unknown key "
-                + "(known: kafka, topics, processor, pools, accounts, defaultPool, policy, retry)");
+                + "(known: kafka, topics, processor, pools, accounts, defaultPool, policy, retry, ops)");
         assertThat(inPool).hasMessage(
                 "tokenrelay.yaml: pools.main.acounts: unknown key (known: accounts, strategy, fallback)");
     }

@@ -49,7 +49,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * <p>The configuration is the test's YAML for {@code accounts}, {@code pools} and anything else;
  * {@code {{url:NAME}}} stands for the simulated account NAME's OpenAI base URL (ending in
  * {@code /v1}) and {@code {{root:NAME}}} for its root URL (an Anthropic base URL). Kafka and topic
- * sections are added by the harness.
+ * sections are added by the harness, and an {@code ops} section on a free port unless the test
+ * writes one ({@link TokenRelay#opsUri()} says where it listens).
  */
 public final class RelayHarness implements AutoCloseable {
 
@@ -57,6 +58,10 @@ public final class RelayHarness implements AutoCloseable {
     public static final Duration WAIT = Duration.ofSeconds(60);
 
     private static final Pattern URL = Pattern.compile("\\{\\{(url|root):([A-Za-z0-9._-]+)}}");
+    private static final Pattern OPS_SECTION = Pattern.compile("(?m)^ops:");
+    // Every processor of every test serves metrics and health, each on its own free port (the
+    // default 9464 would collide between instances); a test may write its own ops section.
+    private static final String OPS_ANY_PORT = "\nops:\n  port: 0\n";
 
     private final String yaml;
     private final Path stateRoot;
@@ -109,7 +114,8 @@ public final class RelayHarness implements AutoCloseable {
                   accounts:   { name: "%s.accounts", partitions: 1 }
                 """.formatted(kafka.bootstrapServers(), prefix, "{{state-dir}}", prefix, partitions, prefix, partitions, prefix,
                 partitions, prefix, partitions, prefix, partitions, prefix)
-                + withUrls(yaml, upstream);
+                + withUrls(yaml, upstream)
+                + (OPS_SECTION.matcher(yaml).find() ? "" : OPS_ANY_PORT);
         RelayHarness harness = new RelayHarness(full, stateRoot, kafka.bootstrapServers());
         harness.startProcessor(false);
         return harness;
@@ -190,6 +196,20 @@ public final class RelayHarness implements AutoCloseable {
 
     public TokenRelayConfig config() {
         return config;
+    }
+
+    /**
+     * Writes this processor's configuration (its broker, topics, accounts and pools) to
+     * {@code dir/tokenrelay.yaml}, for the commands that take {@code --config FILE}.
+     */
+    public Path writeConfigFile(Path dir) {
+        Path file = dir.resolve("tokenrelay.yaml");
+        try {
+            Files.writeString(file, yaml.replace("{{state-dir}}", stateRoot.resolve("cli-state").toString()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return file;
     }
 
     /** A request with a one-message body; {@code pool} and {@code account} may be null. */

@@ -89,6 +89,11 @@ public final class Lane {
         return inFlight;
     }
 
+    /** Attempts waiting: queued for capacity, or parked until a time. */
+    public int queued() {
+        return waiting.size() + parked.size();
+    }
+
     public boolean hasWaiting() {
         return !waiting.isEmpty();
     }

@@ -1,0 +1,55 @@
+package dev.tokenrelay.config;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.regex.Pattern;
+
+/**
+ * Where the processor serves its operations endpoint: Prometheus metrics ({@code /metrics}) and
+ * health ({@code /health/live}, {@code /health/ready}).
+ *
+ * @param host the address to listen on; default {@code 127.0.0.1}, so nothing is exposed beyond the
+ *     machine unless asked for ({@code 0.0.0.0} listens on every interface)
+ * @param port the port; default 9464 (Prometheus exporters' usual range), 0 picks any free port,
+ *     -1 turns the endpoint and the metrics off
+ */
+public record OperationsSettings(String host, int port) {
+
+    /** Default {@link #host()}. */
+    public static final String DEFAULT_HOST = "127.0.0.1";
+    /** Default {@link #port()}. */
+    public static final int DEFAULT_PORT = 9464;
+    /** The {@link #port()} that turns the endpoint off. */
+    public static final int OFF = -1;
+
+    // A host name or an IPv4/IPv6 literal; anything with spaces, slashes or a scheme is a mistake.
+    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:-]{1,253}");
+
+    /** Applies the default host and checks both values. */
+    public OperationsSettings {
+        host = host == null ? DEFAULT_HOST : host.strip();
+        if (!HOST.matcher(host).matches()) {
+            throw new InvalidConfigException("host", "'" + host
+                    + "' is not a host name or IP address, e.g. 127.0.0.1 or 0.0.0.0");
+        }
+        if (port < OFF || port > 65535) {
+            throw new InvalidConfigException("port", "must be -1 (off), 0 (any free port) or 1 to 65535, got " + port);
+        }
+    }
+
+    /** Port 9464 on 127.0.0.1. */
+    public static OperationsSettings defaults() {
+        return new OperationsSettings(DEFAULT_HOST, DEFAULT_PORT);
+    }
+
+    /** Whether the endpoint is served at all ({@link #port()} is not -1). */
+    public boolean enabled() {
+        return port != OFF;
+    }
+
+    // Boxed port: Jackson hands an absent int over as 0, which here means "any free port".
+    @JsonCreator
+    private static OperationsSettings fromYaml(@JsonProperty("host") String host, @JsonProperty("port") Integer port) {
+        return new OperationsSettings(host, port == null ? DEFAULT_PORT : port);
+    }
+}

@@ -1,0 +1,125 @@
+package dev.tokenrelay.ops;
+
+import dev.tokenrelay.config.OperationsSettings;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.apache.kafka.streams.KafkaStreams;
+
+/**
+ * The operations side of one processor: a Prometheus registry with tokenrelay's meters, the JVM's
+ * and Kafka Streams' own metrics, and the HTTP endpoint serving them with the health checks.
+ * <pre>{@code
+ * Operations ops = Operations.create(config.ops());
+ * TokenRelayTopology.build(builder, config, caller, ops.pipeline());
+ * KafkaStreams streams = new KafkaStreams(...);
+ * ops.serve(streams);   // listens from now on: ready turns 200 once Streams is RUNNING
+ * streams.start();
+ * ...
+ * ops.close();          // after Streams has closed
+ * }</pre>
+ * With {@code ops.port: -1} it is inert: no registry, no endpoint, {@link PipelineMetrics#NONE}.
+ */
+public final class Operations implements AutoCloseable {
+
+    /** How often Kafka Streams' metrics are looked at again, to pick up threads and tasks that came since. */
+    private static final Duration STREAMS_METRICS_REFRESH = Duration.ofSeconds(10);
+
+    private final OperationsSettings settings;
+    private final PrometheusMeterRegistry registry;
+    private final PipelineMetrics pipeline;
+    private final JvmGcMetrics gc;
+    private ScheduledExecutorService scheduler;
+    private KafkaStreamsMetrics streamsMetrics;
+    private OpsServer server;
+
+    private Operations(OperationsSettings settings) {
+        this.settings = settings;
+        if (settings.enabled()) {
+            registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            pipeline = new RelayMetrics(registry);
+            new JvmMemoryMetrics().bindTo(registry);
+            new JvmThreadMetrics().bindTo(registry);
+            new ClassLoaderMetrics().bindTo(registry);
+            new ProcessorMetrics().bindTo(registry);
+            new UptimeMetrics().bindTo(registry);
+            gc = new JvmGcMetrics();
+            gc.bindTo(registry);
+        } else {
+            registry = null;
+            pipeline = PipelineMetrics.NONE;
+            gc = null;
+        }
+    }
+
+    /** The registry and meters; nothing listens until {@link #serve(KafkaStreams)}. */
+    public static Operations create(OperationsSettings settings) {
+        return new Operations(settings);
+    }
+
+    /** What the pipeline stages report to. */
+    public PipelineMetrics pipeline() {
+        return pipeline;
+    }
+
+    /**
+     * Binds Kafka Streams' metrics and starts the endpoint, whose health follows {@code streams}.
+     *
+     * @throws OpsException when the configured address cannot be listened on
+     */
+    public void serve(KafkaStreams streams) {
+        if (registry == null) {
+            return;
+        }
+        server = OpsServer.start(settings.host(), settings.port(), registry::scrape, streams::state);
+        scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "tokenrelay-streams-metrics");
+            thread.setDaemon(true);
+            return thread;
+        });
+        streamsMetrics = new KafkaStreamsMetrics(streams, List.of(), scheduler, STREAMS_METRICS_REFRESH);
+        streamsMetrics.bindTo(registry);
+    }
+
+    /** Where the endpoint listens, e.g. {@code http://127.0.0.1:9464}; empty when it is off or not started. */
+    public Optional<URI> uri() {
+        return Optional.ofNullable(server).map(OpsServer::uri);
+    }
+
+    /** The metrics as a Prometheus scrape would see them; empty when metrics are off. */
+    public String scrape() {
+        return registry == null ? "" : registry.scrape();
+    }
+
+    /** Stops the endpoint and the metrics; call it after Kafka Streams has closed. */
+    @Override
+    public void close() {
+        if (server != null) {
+            server.close();
+        }
+        if (streamsMetrics != null) {
+            streamsMetrics.close();
+        }
+        if (scheduler != null) {
+            scheduler.shutdownNow();
+        }
+        if (gc != null) {
+            gc.close();
+        }
+        if (registry != null) {
+            registry.close();
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package dev.tokenrelay.ops;
+
+import dev.tokenrelay.classify.Outcome;
+import dev.tokenrelay.schema.ChatResult;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * tokenrelay's own meters on a Micrometer registry (names in {@link MetricNames}). Tags hold only
+ * account ids, outcome kinds, short reasons and result statuses: never a credential, a request id
+ * or request content.
+ */
+public final class RelayMetrics implements PipelineMetrics {
+
+    /**
+     * Histogram buckets of upstream calls: LLM calls take from tens of milliseconds (an error) to
+     * minutes (a long completion), so the buckets spread over that range rather than Micrometer's
+     * default percentile buckets, which are many and fine-grained.
+     */
+    static final Duration[] LATENCY_BUCKETS = {
+        Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500),
+        Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10),
+        Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(120),
+        Duration.ofSeconds(300)};
+
+    private static final Logger LOG = LoggerFactory.getLogger(RelayMetrics.class);
+    // Reasons are a small vocabulary (ok, status_429, timeout...); anything else is not a tag value.
+    private static final Pattern REASON = Pattern.compile("[a-z0-9_]{1,64}");
+
+    private final MeterRegistry registry;
+    private final LaneGauges lanes;
+
+    public RelayMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.lanes = new LaneGauges(registry);
+    }
+
+    @Override
+    public void attemptFinished(String account, Outcome outcome) {
+        try {
+            String kind = outcome.kind().name();
+            Counter.builder(MetricNames.ATTEMPTS)
+                    .description("Attempts by account, outcome and reason")
+                    .tag(MetricNames.ACCOUNT, account)
+                    .tag(MetricNames.OUTCOME, kind)
+                    .tag(MetricNames.REASON, reasonTag(outcome.reason()))
+                    .register(registry)
+                    .increment();
+            if (outcome.startedAt() != null) {
+                Timer.builder(MetricNames.UPSTREAM_LATENCY)
+                        .description("Upstream call latency, from the start of the call to the end of the answer")
+                        .tag(MetricNames.ACCOUNT, account)
+                        .tag(MetricNames.OUTCOME, kind)
+                        .serviceLevelObjectives(LATENCY_BUCKETS)
+                        .register(registry)
+                        .record(outcome.latency());
+            }
+        } catch (RuntimeException e) {
+            // Metrics must never stop the pipeline.
+            LOG.warn("could not count an attempt: {}", e.toString());
+        }
+    }
+
+    @Override
+    public void resultEmitted(String stage, ChatResult result) {
+        try {
+            Counter.builder(MetricNames.RESULTS)
+                    .description("Final results by status and by the stage that decided them")
+                    .tag(MetricNames.STATUS, result.status().name().toLowerCase(Locale.ROOT))
+                    .tag(MetricNames.STAGE, stage)
+                    .register(registry)
+                    .increment();
+        } catch (RuntimeException e) {
+            LOG.warn("could not count a result: {}", e.toString());
+        }
+    }
+
+    @Override
+    public Lanes lanes(String task) {
+        return lanes.forTask(task);
+    }
+
+    static String reasonTag(String reason) {
+        return reason != null && REASON.matcher(reason).matches() ? reason : "other";
+    }
+}

@@ -1,0 +1,144 @@
+package dev.tokenrelay.ops;
+
+import static dev.tokenrelay.testing.RelayHarness.request;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tokenrelay.cli.AccountsCommand;
+import dev.tokenrelay.schema.ResultStatus;
+import dev.tokenrelay.simulator.Behaviour;
+import dev.tokenrelay.simulator.SimulatedUpstream;
+import dev.tokenrelay.testing.KafkaBroker;
+import dev.tokenrelay.testing.RelayHarness;
+import dev.tokenrelay.testing.Upstream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The {@code accounts} command against a real broker and a running processor. */
+class AccountsCommandIT {
+
+    @RegisterExtension
+    static final KafkaBroker KAFKA = new KafkaBroker();
+
+    @RegisterExtension
+    static final Upstream UPSTREAM = new Upstream();
+
+    @TempDir
+    Path dir;
+
+    private SimulatedUpstream upstream;
+
+    @BeforeEach
+    void useUpstream() {
+        upstream = UPSTREAM.get();
+    }
+
+    @Test
+    void shouldShowACoolingAccountWithItsReasonNextToTheMetrics() throws IOException {
+        // Given a pool whose first account answers 429 with Retry-After: 60, and a healthy second one
+        upstream.script("limited", Behaviour.rateLimited(Duration.ofSeconds(60)));
+        upstream.script("healthy", Behaviour.ok());
+        String yaml = """
+                pools:
+                  main:
+                    accounts: [limited, healthy]
+                accounts:
+                  limited: { provider: openai-chat, baseUrl: "{{url:limited}}" }
+                  healthy: { provider: openai-chat, baseUrl: "{{url:healthy}}" }
+                """;
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml)) {
+            relay.send(request("meets-429", null, null));
+            assertThat(relay.awaitResult("meets-429").status()).isEqualTo(ResultStatus.SUCCEEDED);
+            relay.accountStates(all -> !all.isEmpty());
+            Path config = commandConfig(relay);
+            String metricsUrl = relay.processor().opsUri().orElseThrow() + "/metrics";
+
+            // When the accounts command runs against the broker and the processor's metrics
+            Run run = accounts("--config", config.toString(), "--metrics-url", metricsUrl);
+
+            // Then the cooling account shows until when, why, its failures and its success rate
+            assertThat(run.exit()).isZero();
+            assertThat(run.err()).isEmpty();
+            String[] limited = line(run.out(), "limited").split("\\s{2,}");
+            assertThat(limited[1]).matches("\\d\\d:\\d\\d:\\d\\dZ \\(\\d+s left\\)");
+            assertThat(limited).containsSubsequence("limited", "status_429", "1", "no", "0", "0", "0% (0/1)",
+                    "status_429 (429)");
+            assertThat(limited).hasSize(9);
+            // And the healthy account is not cooling, with every attempt a success
+            String healthy = line(run.out(), "healthy");
+            assertThat(healthy).startsWith("healthy").contains("100% (1/1)").doesNotContain("left)");
+
+            // When the metrics endpoint cannot be reached
+            Run unreachable = accounts("--config", config.toString(), "--metrics-url", "http://127.0.0.1:1/metrics");
+
+            // Then the table still shows the topic's states, with dashes for the metrics, and says why
+            assertThat(unreachable.exit()).isZero();
+            assertThat(line(unreachable.out(), "limited")).contains("status_429").doesNotContain("0% (0/1)");
+            assertThat(unreachable.err()).contains("metrics: http://127.0.0.1:1/metrics is unreachable")
+                    .doesNotContain("\tat ");
+        }
+    }
+
+    @Test
+    void shouldFailWithAMessageWhenTheAccountsTopicDoesNotExist() throws IOException {
+        // Given a configuration naming an accounts topic nobody created
+        Path config = Files.writeString(dir.resolve("tokenrelay.yaml"), """
+                kafka: {bootstrapServers: "%s"}
+                topics:
+                  accounts: {name: "%s"}
+                accounts:
+                  a: {provider: openai-chat, baseUrl: "http://127.0.0.1:1/v1"}
+                pools:
+                  main: {accounts: [a]}
+                ops: {port: -1}
+                """.formatted(KAFKA.bootstrapServers(), KAFKA.uniqueName("missing-accounts")));
+
+        // When the command runs
+        Run run = accounts("--config", config.toString());
+
+        // Then it fails with a message that says what is missing
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.err()).contains("does not exist").contains("has a processor with this configuration run yet?")
+                .doesNotContain("\tat ");
+    }
+
+    /** The processor's accounts and topics, as a user's configuration file would hold them. */
+    private Path commandConfig(RelayHarness relay) throws IOException {
+        return Files.writeString(dir.resolve("tokenrelay.yaml"), """
+                kafka: {bootstrapServers: "%s"}
+                topics:
+                  accounts: {name: "%s", partitions: 1}
+                accounts:
+                  limited: {provider: openai-chat, baseUrl: "http://127.0.0.1:1/v1"}
+                  healthy: {provider: openai-chat, baseUrl: "http://127.0.0.1:1/v1"}
+                pools:
+                  main: {accounts: [limited, healthy]}
+                ops: {port: -1}
+                """.formatted(KAFKA.bootstrapServers(), relay.config().topics().accounts().name()));
+    }
+
+    private static String line(String table, String account) {
+        return table.lines().filter(l -> l.startsWith(account + " ")).findFirst()
+                .orElseThrow(() -> new AssertionError("no line for " + account + " in:\n" + table));
+    }
+
+    private record Run(int exit, String out, String err) {}
+
+    private static Run accounts(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine command = new CommandLine(new AccountsCommand());
+        command.setOut(new PrintWriter(out, true));
+        command.setErr(new PrintWriter(err, true));
+        int exit = command.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+}

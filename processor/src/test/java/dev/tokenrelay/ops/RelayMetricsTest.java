@@ -1,0 +1,119 @@
+package dev.tokenrelay.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tokenrelay.classify.Outcome;
+import dev.tokenrelay.schema.ChatResult;
+import dev.tokenrelay.schema.JsonCodec;
+import dev.tokenrelay.schema.ResultStatus;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class RelayMetricsTest {
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final RelayMetrics metrics = new RelayMetrics(registry);
+
+    @AfterEach
+    void close() {
+        registry.close();
+    }
+
+    @Test
+    void shouldCountAttemptsByAccountOutcomeAndReasonAndTimeTheCalls() {
+        // Given a success, a 500 and an account without a key
+        Instant start = Instant.parse("2026-01-01T00:00:00Z");
+        metrics.attemptFinished("a", Outcome.success(200, json(), null, start, Duration.ofMillis(1500)));
+        metrics.attemptFinished("a", Outcome.retryable("status_500", null, Duration.ofSeconds(15), start,
+                Duration.ofMillis(80)));
+        metrics.attemptFinished("b", Outcome.skippedAuth("no_credential"));
+
+        // When the registry is scraped
+        PrometheusText scrape = PrometheusText.parse(registry.scrape());
+
+        // Then each attempt is counted under its tags, and only calls that were made are timed
+        assertThat(scrape.sum(MetricNames.PROM_ATTEMPTS, labels -> labels.get("account").equals("a")
+                && labels.get("outcome").equals("SUCCESS") && labels.get("reason").equals("ok"))).isEqualTo(1);
+        assertThat(scrape.sum(MetricNames.PROM_ATTEMPTS, labels -> labels.get("account").equals("a")
+                && labels.get("outcome").equals("RETRYABLE") && labels.get("reason").equals("status_500"))).isEqualTo(1);
+        assertThat(scrape.sum(MetricNames.PROM_ATTEMPTS, labels -> labels.get("account").equals("b")
+                && labels.get("outcome").equals("SKIPPED_AUTH"))).isEqualTo(1);
+        assertThat(scrape.sum("tokenrelay_upstream_latency_seconds_count", "account", "a")).isEqualTo(2);
+        assertThat(scrape.sum("tokenrelay_upstream_latency_seconds_count", "account", "b")).isZero();
+        // And the histogram has buckets for seconds-long calls: the 1.5 s call is above 1 s, below 2 s
+        assertThat(scrape.sum("tokenrelay_upstream_latency_seconds_bucket", labels -> labels.get("account").equals("a")
+                && labels.get("outcome").equals("SUCCESS") && labels.get("le").equals("1.0"))).isZero();
+        assertThat(scrape.sum("tokenrelay_upstream_latency_seconds_bucket", labels -> labels.get("account").equals("a")
+                && labels.get("outcome").equals("SUCCESS") && labels.get("le").equals("2.0"))).isEqualTo(1);
+    }
+
+    @Test
+    void shouldNotPutAnUnexpectedReasonIntoATag() {
+        // Given reasons outside the usual vocabulary
+        // Then they are tagged "other"
+        assertThat(RelayMetrics.reasonTag("status_429")).isEqualTo("status_429");
+        assertThat(RelayMetrics.reasonTag("Bearer sk-123 was refused")).isEqualTo("other");
+        assertThat(RelayMetrics.reasonTag(null)).isEqualTo("other");
+    }
+
+    @Test
+    void shouldCountResultsByStatusAndStage() {
+        // Given two results from dispatch and one from intake
+        metrics.resultEmitted("dispatch", result(ResultStatus.SUCCEEDED));
+        metrics.resultEmitted("dispatch", result(ResultStatus.SUCCEEDED));
+        metrics.resultEmitted("intake", result(ResultStatus.REJECTED));
+
+        // When the registry is scraped
+        PrometheusText scrape = PrometheusText.parse(registry.scrape());
+
+        // Then they are counted by lower-case status and stage
+        assertThat(scrape.sum(MetricNames.PROM_RESULTS, labels -> labels.get("status").equals("succeeded")
+                && labels.get("stage").equals("dispatch"))).isEqualTo(2);
+        assertThat(scrape.sum(MetricNames.PROM_RESULTS, labels -> labels.get("status").equals("rejected")
+                && labels.get("stage").equals("intake"))).isEqualTo(1);
+    }
+
+    @Test
+    void shouldSumLanesOverTasksAndDropAnAccountsGaugesWhenItsLastTaskCloses() {
+        // Given two tasks reporting the same account (as during a rebalance), and one another account
+        PipelineMetrics.Lanes first = metrics.lanes("0_0");
+        PipelineMetrics.Lanes second = metrics.lanes("0_1");
+        first.update("a", 2, 5);
+        second.update("a", 1, 0);
+        second.update("b", 3, 1);
+
+        // Then the gauges sum the account over the tasks
+        PrometheusText scrape = PrometheusText.parse(registry.scrape());
+        assertThat(scrape.sum(MetricNames.PROM_CALLS_IN_FLIGHT, "account", "a")).isEqualTo(3);
+        assertThat(scrape.sum(MetricNames.PROM_ATTEMPTS_QUEUED, "account", "a")).isEqualTo(5);
+        assertThat(scrape.sum(MetricNames.PROM_CALLS_IN_FLIGHT, "account", "b")).isEqualTo(3);
+
+        // When the second task closes
+        second.close();
+
+        // Then "a" counts only the first task, and "b", which no task reports any more, is gone
+        scrape = PrometheusText.parse(registry.scrape());
+        assertThat(scrape.sum(MetricNames.PROM_CALLS_IN_FLIGHT, "account", "a")).isEqualTo(2);
+        assertThat(registry.find(MetricNames.CALLS_IN_FLIGHT).tag("account", "b").gauge()).isNull();
+        assertThat(registry.find(MetricNames.ATTEMPTS_QUEUED).tag("account", "b").gauge()).isNull();
+
+        // And once the first closes too, and a closed task reports again, no gauge is left
+        first.close();
+        second.update("c", 1, 1);
+        assertThat(registry.find(MetricNames.CALLS_IN_FLIGHT).gauges()).isEmpty();
+    }
+
+    private static JsonNode json() {
+        return JsonCodec.mapper().createObjectNode();
+    }
+
+    private static ChatResult result(ResultStatus status) {
+        return new ChatResult("r", 0, status, 200, null, null, null, null, List.of(), Instant.now());
+    }
+}
