@@ -1,0 +1,224 @@
+package dev.tokenrelay.cli;
+
+import dev.tokenrelay.schema.ChatRequest;
+import dev.tokenrelay.schema.ResultStatus;
+import dev.tokenrelay.tools.Cluster;
+import dev.tokenrelay.tools.ClusterOptions;
+import dev.tokenrelay.tools.ParsedLine;
+import dev.tokenrelay.tools.Progress;
+import dev.tokenrelay.tools.RequestFile;
+import dev.tokenrelay.tools.RequestSender;
+import dev.tokenrelay.tools.ResultFormat;
+import dev.tokenrelay.tools.ResultWaiter;
+import dev.tokenrelay.tools.ResultWriter;
+import dev.tokenrelay.tools.StopOnSignal;
+import dev.tokenrelay.tools.TimeArguments;
+import dev.tokenrelay.tools.ToolException;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code submit FILE|-}: sends a JSONL file of requests (tokenrelay requests or OpenAI Batch input
+ * lines) to the requests topic, after checking every line; optionally waits for their results.
+ */
+@Command(name = "submit", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+                "Send requests from a JSONL file (- for standard input) to the requests topic.",
+                "Each line is a tokenrelay request {\"id\", \"body\", ...} or an OpenAI Batch input line "
+                        + "{\"custom_id\", \"method\": \"POST\", \"url\": \"/v1/chat/completions\", \"body\"}. "
+                        + "Every line is checked before anything is sent; a bad line is reported with its number.",
+                "Progress and the summary go to standard error; with --wait the results go to standard output "
+                        + "(or --output)."},
+        footerHeading = "%nExamples:%n",
+        footer = {
+                "  tokenrelay submit --config tokenrelay.yaml batch.jsonl",
+                "  tokenrelay submit --config tokenrelay.yaml --wait --format batch --output out.jsonl batch.jsonl",
+                "%nExit codes: 0 all sent (and, with --wait, every result arrived); 1 a line is invalid, Kafka failed "
+                        + "or a result did not arrive; 2 a usage error."})
+public final class SubmitCommand implements Callable<Integer> {
+
+    /** How many bad lines are listed before the rest are only counted. */
+    private static final int LISTED_LINES = 20;
+    /** How many missing ids are named. */
+    private static final int LISTED_IDS = 10;
+
+    @Parameters(index = "0", paramLabel = "FILE|-", description = "The JSONL file, or - to read standard input.")
+    String file;
+
+    @Mixin
+    ClusterOptions cluster;
+
+    @Option(names = "--skip-invalid", description = "Send the valid lines and report the invalid ones (default: send nothing when a line is invalid).")
+    boolean skipInvalid;
+
+    @Option(names = "--wait", description = "Wait for the result of every request sent, and write the results out.")
+    boolean await;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10m",
+            description = "With --wait: how long to wait for the results, e.g. 90s, 10m, 1h (default: ${DEFAULT-VALUE}).")
+    String timeout;
+
+    @Option(names = "--format", paramLabel = "jsonl|batch",
+            description = "With --wait: jsonl (the results as on the results topic, the default) or batch (OpenAI Batch output lines).")
+    String format;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "With --wait: write the results to FILE instead of standard output.")
+    Path output;
+
+    @Spec
+    CommandSpec spec;
+
+    /** Whether progress is drawn in place (a terminal) or written as plain lines. */
+    private final boolean terminal = System.console() != null;
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        try {
+            return submit(spec.commandLine().getOut(), err);
+        } catch (ToolException e) {
+            err.println("tokenrelay submit: " + e.getMessage());
+            if (e.isUsage()) {
+                err.println("Run 'tokenrelay submit --help' for the options.");
+            }
+            err.flush();
+            return e.isUsage() ? Main.EXIT_USAGE : Main.EXIT_FAILURE;
+        }
+    }
+
+    private int submit(PrintWriter out, PrintWriter err) {
+        Duration waitFor = TimeArguments.duration("--timeout", timeout);
+        ResultFormat resultFormat = format == null ? ResultFormat.JSONL : ResultFormat.of(format);
+        if (!await && (format != null || output != null)) {
+            throw ToolException.usage("--format and --output describe the results of --wait: add --wait, or leave them out");
+        }
+        Cluster kafka = cluster.resolve();
+        RequestFile requests = read();
+        reportInvalid(requests, err);
+        if (requests.accepted().isEmpty()) {
+            throw ToolException.failure(requests.lines() == 0 ? name() + " holds no requests (every line is blank)"
+                    : "no line of " + name() + " is valid: nothing was sent");
+        }
+        if (!requests.rejected().isEmpty() && !skipInvalid) {
+            throw ToolException.failure(requests.rejected().size() + " of " + requests.lines()
+                    + " lines are invalid, so nothing was sent: fix them, or pass --skip-invalid to send the "
+                    + (requests.accepted().size() == 1 ? "valid one" : requests.accepted().size() + " valid ones"));
+        }
+        String requestsTopic = kafka.topics().requests().name();
+        String resultsTopic = kafka.topics().results().name();
+        Map<String, Integer> partitions = await ? kafka.requireTopics(requestsTopic, resultsTopic)
+                : kafka.requireTopics(requestsTopic);
+        List<ChatRequest> toSend = requests.accepted().stream().map(ParsedLine.Accepted::request).toList();
+        // Both opened before sending: the waiter reads the results topic from where it ends now, so no
+        // result is missed, and an output file that cannot be written stops the command before it sends.
+        try (ResultWriter writer = await ? ResultWriter.open(output, out, resultFormat) : null;
+                ResultWaiter waiter = await ? ResultWaiter.before(kafka, resultsTopic, partitions.get(resultsTopic)) : null) {
+            RequestSender.Report sent = RequestSender.send(kafka, requestsTopic, toSend,
+                    new Progress(err, terminal, "sending"));
+            err.printf("submit: %s read, %d sent, %d invalid%s, to %s in %s (%s)%n", Progress.count(requests.lines(), "line"),
+                    sent.sent(), requests.rejected().size(), requests.rejected().isEmpty() ? "" : " (skipped)", requestsTopic,
+                    Progress.seconds(sent.elapsed()), Progress.rate(sent.sent(), sent.elapsed()));
+            err.flush();
+            if (!sent.complete()) {
+                throw ToolException.failure(sent.failed() + " of " + toSend.size() + " requests were not sent: "
+                        + sent.firstError() + ". Sending the file again is safe: the processor drops a request id "
+                        + "(and generation) it has already seen");
+            }
+            return await ? awaitResults(waiter, writer, sent.written(), waitFor, err) : 0;
+        }
+    }
+
+    private int awaitResults(ResultWaiter waiter, ResultWriter writer, List<ChatRequest> sent, Duration waitFor,
+            PrintWriter err) {
+        ResultWaiter.Outcome outcome;
+        try (StopOnSignal signal = StopOnSignal.install(waiter::stop)) {
+            outcome = waiter.await(sent, waitFor, writer::write, new Progress(err, terminal, "waiting for results"));
+            err.printf("submit: %d of %d results in %s%s, written to %s%n", outcome.arrived(), sent.size(),
+                    Progress.seconds(outcome.elapsed()),
+                    statuses(outcome.statuses()), writer.destination());
+            if (outcome.unreadable() > 0) {
+                err.printf("submit: skipped %s of the results topic%n", Progress.count(outcome.unreadable(), "unreadable record"));
+            }
+            err.flush();
+        }
+        if (outcome.missing().isEmpty()) {
+            return 0;
+        }
+        String ids = outcome.missing().stream().map(ResultWaiter.Submission::id).sorted().limit(LISTED_IDS)
+                .collect(Collectors.joining(", "));
+        String more = outcome.missing().size() > LISTED_IDS ? " and " + (outcome.missing().size() - LISTED_IDS) + " more" : "";
+        if (outcome.interrupted()) {
+            throw ToolException.failure("stopped waiting; no result yet for " + outcome.missing().size() + " of "
+                    + sent.size() + " requests: " + ids + more);
+        }
+        throw ToolException.failure("no result within " + timeout + " for " + outcome.missing().size() + " of "
+                + sent.size() + " requests: " + ids + more + ". Is the processor running? A request whose id and "
+                + "generation it has seen before is dropped as a duplicate: give it a new id, or use replay");
+    }
+
+    private RequestFile read() {
+        if (file.equals("-")) {
+            try (BufferedReader reader = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)))) {
+                return RequestFile.read(reader, name());
+            } catch (IOException e) {
+                throw ToolException.failure("cannot read standard input: " + e.getMessage());
+            }
+        }
+        Path path = Path.of(file);
+        if (Files.isDirectory(path)) {
+            throw ToolException.usage(file + " is a directory: give a JSONL file, or - for standard input");
+        }
+        try (BufferedReader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+            return RequestFile.read(reader, file);
+        } catch (NoSuchFileException e) {
+            throw ToolException.usage(file + ": no such file");
+        } catch (AccessDeniedException e) {
+            throw ToolException.usage(file + ": permission denied");
+        } catch (IOException e) {
+            throw ToolException.failure("cannot read " + file + ": " + e.getMessage());
+        }
+    }
+
+    private void reportInvalid(RequestFile requests, PrintWriter err) {
+        List<ParsedLine.Rejected> rejected = requests.rejected();
+        rejected.stream().limit(LISTED_LINES).forEach(line -> err.println(name() + ": " + line));
+        if (rejected.size() > LISTED_LINES) {
+            err.println(name() + ": ... and " + (rejected.size() - LISTED_LINES) + " more invalid lines");
+        }
+        err.flush();
+    }
+
+    private String name() {
+        return file.equals("-") ? "standard input" : file;
+    }
+
+    private static String statuses(Map<ResultStatus, Integer> statuses) {
+        if (statuses.isEmpty()) {
+            return "";
+        }
+        return statuses.entrySet().stream()
+                .map(e -> e.getValue() + " " + e.getKey().name().toLowerCase(Locale.ROOT))
+                .collect(Collectors.joining(", ", " (", ")"));
+    }
+}

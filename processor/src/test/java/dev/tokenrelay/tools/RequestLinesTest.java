@@ -1,0 +1,94 @@
+package dev.tokenrelay.tools;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tokenrelay.schema.ChatRequest;
+import org.junit.jupiter.api.Test;
+
+class RequestLinesTest {
+
+    private static final String MESSAGES = "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
+
+    @Test
+    void shouldReadATokenrelayRequestLine() {
+        // Given a request line with a pool and metadata
+        String line = "{\"id\":\"r-1\",\"body\":{\"model\":\"m\"," + MESSAGES + "},\"pool\":\"main\",\"metadata\":{\"k\":\"v\"}}";
+
+        // When it is read
+        ParsedLine parsed = RequestLines.parse(3, line);
+
+        // Then it is accepted as is
+        assertThat(parsed).isInstanceOf(ParsedLine.Accepted.class);
+        ChatRequest request = ((ParsedLine.Accepted) parsed).request();
+        assertThat(request.id()).isEqualTo("r-1");
+        assertThat(request.generation()).isZero();
+        assertThat(request.pool()).isEqualTo("main");
+        assertThat(request.metadata().get("k").asText()).isEqualTo("v");
+        assertThat(((ParsedLine.Accepted) parsed).batch()).isFalse();
+    }
+
+    @Test
+    void shouldConvertAnOpenAiBatchLine() {
+        // Given an OpenAI Batch input line
+        String line = "{\"custom_id\":\"request-1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+                + "\"body\":{\"model\":\"gpt-4o-mini\"," + MESSAGES + ",\"max_tokens\":1000}}";
+
+        // When it is read
+        ParsedLine parsed = RequestLines.parse(1, line);
+
+        // Then custom_id is the id and the body is passed on whole
+        assertThat(parsed).isInstanceOf(ParsedLine.Accepted.class);
+        ParsedLine.Accepted accepted = (ParsedLine.Accepted) parsed;
+        assertThat(accepted.batch()).isTrue();
+        assertThat(accepted.request().id()).isEqualTo("request-1");
+        assertThat(accepted.request().body().get("max_tokens").asInt()).isEqualTo(1000);
+        assertThat(accepted.request().model()).isEqualTo("gpt-4o-mini");
+    }
+
+    @Test
+    void shouldRefuseABatchLineForAnotherEndpoint() {
+        // Given a Batch line for embeddings
+        String line = "{\"custom_id\":\"e-1\",\"method\":\"POST\",\"url\":\"/v1/embeddings\",\"body\":{\"model\":\"m\",\"input\":\"x\"}}";
+
+        // When it is read, then it is rejected naming the url
+        assertThat(RequestLines.parse(2, line)).hasToString("line 2: /url: tokenrelay relays only /v1/chat/completions, not /v1/embeddings");
+    }
+
+    @Test
+    void shouldRefuseABatchLineWithAnotherMethodOrAnUnknownField() {
+        assertThat(RequestLines.parse(1, "{\"custom_id\":\"a\",\"method\":\"GET\",\"url\":\"/v1/chat/completions\",\"body\":{}}"))
+                .hasToString("line 1: /method: must be POST");
+        assertThat(RequestLines.parse(1, "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{},\"x\":1}"))
+                .hasToString("line 1: /x: unknown property 'x' in an OpenAI Batch line (custom_id, method, url, body)");
+    }
+
+    @Test
+    void shouldNameTheBatchFieldWhenTheConvertedRequestIsInvalid() {
+        // Given Batch lines with an empty custom_id and with a body without messages
+        ParsedLine emptyId = RequestLines.parse(4, "{\"custom_id\":\"\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+                + "\"body\":{\"model\":\"m\"," + MESSAGES + "}}");
+        ParsedLine noMessages = RequestLines.parse(5, "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+                + "\"body\":{\"model\":\"m\"}}");
+
+        // Then the reasons point into the Batch line
+        assertThat(emptyId.toString()).startsWith("line 4: /custom_id:");
+        assertThat(noMessages.toString()).isEqualTo("line 5: /body/messages: required property 'messages' is missing");
+    }
+
+    @Test
+    void shouldRejectTextThatIsNotAJsonObject() {
+        assertThat(RequestLines.parse(7, "{not json").toString()).startsWith("line 7: not JSON");
+        assertThat(RequestLines.parse(8, "[1,2]").toString()).startsWith("line 8: expected a JSON object");
+    }
+
+    @Test
+    void shouldRejectARequestLineThatBreaksTheSchemaWithoutEchoingItsValues() {
+        // Given a request whose unknown field holds something secret-looking
+        ParsedLine parsed = RequestLines.parse(9, "{\"id\":\"a\",\"body\":{\"model\":\"m\"," + MESSAGES
+                + "},\"apiKey\":\"sk-secret\"}");
+
+        // Then the reason names the field, not the value
+        assertThat(parsed.toString()).isEqualTo("line 9: /apiKey: unknown property 'apiKey' is not allowed")
+                .doesNotContain("sk-secret");
+    }
+}
