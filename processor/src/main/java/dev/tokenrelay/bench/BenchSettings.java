@@ -1,0 +1,79 @@
+package dev.tokenrelay.bench;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What one benchmark run does. Every value is checked here, with messages for people.
+ *
+ * @param requests requests to run through the processor (and through the pipe)
+ * @param latency the simulated upstream's latency for every call
+ * @param failureRate the share of calls on the primary accounts answered with a retryable failure
+ *     (429, 500 or an empty completion, in turn), so that the request fails over
+ * @param inFlight the in-flight limit ({@code maxInFlight}) of each primary account
+ * @param accounts how many primary accounts share the load
+ * @param partitions partitions of every topic
+ * @param streamThreads Kafka Streams threads of each application
+ * @param timeout how long each phase may take before it is cut short
+ * @param warmup requests run through each application before it is measured, not counted
+ * @param rate requests produced per second; 0 produces them all at once
+ * @param promptChars length of each request's user message
+ * @param pipe whether to run the pipe reference
+ * @param naive whether to run the naive reference
+ * @param naiveTime how long the naive reference runs
+ * @param seed seed of the failure mix, so that runs are repeatable
+ * @param streamsConfig extra Kafka Streams properties for every application
+ */
+public record BenchSettings(int requests, Duration latency, double failureRate, int inFlight, int accounts,
+        int partitions, int streamThreads, Duration timeout, int warmup, double rate, int promptChars, boolean pipe,
+        boolean naive, Duration naiveTime, long seed, Map<String, String> streamsConfig) {
+
+    /** More would need more file descriptors (two per connection) than a default machine allows. */
+    public static final int MAX_TOTAL_IN_FLIGHT = 8192;
+    public static final int MAX_REQUESTS = 1_000_000;
+
+    // Set by the benchmark itself, or by an option of its own.
+    private static final Set<String> RESERVED = Set.of("bootstrap.servers", "application.id", "state.dir",
+            "num.stream.threads");
+
+    /** Checks every value; throws {@link IllegalArgumentException} naming the option at fault. */
+    public BenchSettings {
+        require(requests >= 1 && requests <= MAX_REQUESTS, "--requests must be 1 to " + MAX_REQUESTS + ", got " + requests);
+        require(latency != null && !latency.isNegative() && latency.compareTo(Duration.ofMinutes(1)) <= 0,
+                "--latency must be 0 to 1m, got " + latency);
+        require(failureRate >= 0 && failureRate < 1, "--failure-rate must be at least 0 and below 1, got " + failureRate);
+        require(inFlight >= 1, "--in-flight must be at least 1, got " + inFlight);
+        require(accounts >= 1 && accounts <= 64, "--accounts must be 1 to 64, got " + accounts);
+        // The spare account that failed attempts move to has the same limit as a primary one.
+        require((long) inFlight * (accounts + 1) <= MAX_TOTAL_IN_FLIGHT, "--in-flight x (--accounts + 1 spare) must be at most "
+                + MAX_TOTAL_IN_FLIGHT + " connections, got " + (long) inFlight * (accounts + 1));
+        require(partitions >= 1 && partitions <= 64, "--partitions must be 1 to 64, got " + partitions);
+        require(streamThreads >= 1 && streamThreads <= 32, "--stream-threads must be 1 to 32, got " + streamThreads);
+        require(timeout != null && timeout.compareTo(Duration.ofSeconds(5)) >= 0 && timeout.compareTo(Duration.ofHours(1)) <= 0,
+                "--timeout must be 5s to 1h, got " + timeout);
+        require(warmup >= 0 && warmup <= MAX_REQUESTS, "--warmup must be 0 to " + MAX_REQUESTS + ", got " + warmup);
+        require(rate >= 0, "--rate must not be negative, got " + rate);
+        require(promptChars >= 16 && promptChars <= 100_000, "--prompt-chars must be 16 to 100000, got " + promptChars);
+        require(naiveTime != null && naiveTime.compareTo(Duration.ofSeconds(1)) >= 0
+                && naiveTime.compareTo(Duration.ofMinutes(10)) <= 0, "--naive-time must be 1s to 10m, got " + naiveTime);
+        streamsConfig = streamsConfig == null ? Map.of() : new LinkedHashMap<>(streamsConfig);
+        for (String key : streamsConfig.keySet()) {
+            require(!RESERVED.contains(key), "--streams-config " + key + " is set by the benchmark"
+                    + (key.equals("num.stream.threads") ? "; use --stream-threads" : ""));
+        }
+        streamsConfig = Map.copyOf(streamsConfig);
+    }
+
+    /** The Little's-law bound in requests per second: every primary slot busy, each call taking the latency. */
+    public double littleBound() {
+        return latency.isZero() ? Double.POSITIVE_INFINITY : (double) inFlight * accounts / (latency.toNanos() / 1e9);
+    }
+
+    private static void require(boolean condition, String message) {
+        if (!condition) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

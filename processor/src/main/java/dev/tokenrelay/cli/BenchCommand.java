@@ -1,0 +1,176 @@
+package dev.tokenrelay.cli;
+
+import dev.tokenrelay.bench.BenchReport;
+import dev.tokenrelay.bench.BenchSettings;
+import dev.tokenrelay.bench.BenchText;
+import dev.tokenrelay.bench.Benchmark;
+import dev.tokenrelay.schema.JsonCodec;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code bench}: runs requests through the real topology against a simulated upstream on an
+ * embedded broker, with the pipe and Little's law as references, and prints what it measured.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+            "Measure tokenrelay: an embedded broker and a simulated upstream on 127.0.0.1, the real topology, "
+                    + "and two references in the same run: the pipe (the same topics and hops with an immediate "
+                    + "answer: Kafka's speed limit on this machine) and Little's law (in-flight limit / latency).",
+            "Progress goes to stderr, the figures to stdout."})
+final class BenchCommand implements Callable<Integer> {
+
+    @Option(names = "--requests", defaultValue = "10000", paramLabel = "N",
+            description = "Requests to run through tokenrelay and through the pipe (default: ${DEFAULT-VALUE}).")
+    int requests;
+
+    @Option(names = "--latency", defaultValue = "1s", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "Upstream latency of every call, e.g. 0, 250ms, 1s (default: ${DEFAULT-VALUE}).")
+    Duration latency;
+
+    @Option(names = "--failure-rate", defaultValue = "0", paramLabel = "SHARE",
+            description = "Share of calls to the primary accounts answered 429, 500 or with an empty completion "
+                    + "(in turn), so the request fails over; 0 to 0.99 (default: ${DEFAULT-VALUE}).")
+    double failureRate;
+
+    @Option(names = "--in-flight", defaultValue = "256", paramLabel = "N",
+            description = "In-flight limit (maxInFlight) of each primary account (default: ${DEFAULT-VALUE}).")
+    int inFlight;
+
+    @Option(names = "--accounts", defaultValue = "1", paramLabel = "N",
+            description = "Primary accounts sharing the load, round-robin; failed attempts fail over to the next "
+                    + "one, then to a spare account (default: ${DEFAULT-VALUE}).")
+    int accounts;
+
+    @Option(names = "--partitions", defaultValue = "4", paramLabel = "N",
+            description = "Partitions of every topic (default: ${DEFAULT-VALUE}).")
+    int partitions;
+
+    @Option(names = "--stream-threads", defaultValue = "2", paramLabel = "N",
+            description = "Kafka Streams threads of each application (default: ${DEFAULT-VALUE}).")
+    int streamThreads;
+
+    @Option(names = "--timeout", defaultValue = "2m", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "Longest each phase may run before it is cut short (default: ${DEFAULT-VALUE}).")
+    Duration timeout;
+
+    @Option(names = "--warmup", defaultValue = "0", paramLabel = "N",
+            description = "Requests run through each application before it is measured, not counted; 0 measures "
+                    + "from a cold start, JIT compilation and connection set-up included (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--rate", defaultValue = "0", paramLabel = "PER_SECOND",
+            description = "Produce requests at this rate; 0 produces them all at once (default: ${DEFAULT-VALUE}).")
+    double rate;
+
+    @Option(names = "--prompt-chars", defaultValue = "512", paramLabel = "N",
+            description = "Length of each request's user message (default: ${DEFAULT-VALUE}).")
+    int promptChars;
+
+    @Option(names = "--pipe", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Run the pipe reference after tokenrelay (default: on; --no-pipe skips it).")
+    boolean pipe;
+
+    @Option(names = "--naive", description = "Also run the naive way: the call made synchronously inside process().")
+    boolean naive;
+
+    @Option(names = "--naive-time", defaultValue = "20s", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "How long the naive way runs (default: ${DEFAULT-VALUE}).")
+    Duration naiveTime;
+
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "N",
+            description = "Seed of the failure mix (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--streams-config", paramLabel = "KEY=VALUE",
+            description = "A Kafka Streams property for tokenrelay and the references alike, e.g. "
+                    + "commit.interval.ms=50; repeatable.")
+    Map<String, String> streamsConfig = new LinkedHashMap<>();
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON to FILE.")
+    Path json;
+
+    @Option(names = "--detail", description = "Also print the busiest threads of each phase with their CPU time, "
+            + "and tokenrelay's timeline second by second.")
+    boolean detail;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter err = spec.commandLine().getErr();
+        BenchSettings settings;
+        try {
+            settings = new BenchSettings(requests, latency, failureRate, inFlight, accounts, partitions, streamThreads,
+                    timeout, warmup, rate, promptChars, pipe, naive, naiveTime, seed, streamsConfig);
+        } catch (IllegalArgumentException e) {
+            err.println("tokenrelay: " + e.getMessage());
+            return Main.EXIT_USAGE;
+        }
+        long start = System.nanoTime();
+        BenchReport report = Benchmark.run(settings, line -> {
+            err.printf("[%6.1f s] %s%n", (System.nanoTime() - start) / 1e9, line);
+            err.flush();
+        });
+        PrintWriter out = spec.commandLine().getOut();
+        out.println();
+        BenchText.print(out, report, detail);
+        if (json != null) {
+            try {
+                JsonCodec.mapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), report);
+            } catch (IOException e) {
+                err.println("tokenrelay: cannot write " + json + ": " + e.getMessage());
+                return Main.EXIT_FAILURE;
+            }
+            out.println();
+            out.println("figures written to " + json);
+        }
+        boolean complete = report.relay().completed() == report.relay().requests()
+                && (report.pipe() == null || report.pipe().completed() == report.pipe().requests());
+        return complete ? 0 : Main.EXIT_FAILURE;
+    }
+
+    /** Durations as people type them: {@code 0}, {@code 250ms}, {@code 1s}, {@code 2m}, or ISO-8601. */
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+
+        private static final Pattern SHORT = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
+
+        @Override
+        public Duration convert(String text) {
+            String value = text.strip();
+            if (value.equals("0")) {
+                return Duration.ZERO;
+            }
+            Matcher matcher = SHORT.matcher(value);
+            if (matcher.matches()) {
+                long amount = Long.parseLong(matcher.group(1));
+                return switch (matcher.group(2)) {
+                    case "ms" -> Duration.ofMillis(amount);
+                    case "s" -> Duration.ofSeconds(amount);
+                    case "m" -> Duration.ofMinutes(amount);
+                    default -> Duration.ofHours(amount);
+                };
+            }
+            try {
+                return Duration.parse(value);
+            } catch (DateTimeParseException e) {
+                throw new CommandLine.TypeConversionException(
+                        "'" + text + "' is not a duration: use e.g. 0, 250ms, 1s, 2m or PT1S");
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package dev.tokenrelay.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class BenchSettingsTest {
+
+    private static BenchSettings settings(int requests, Duration latency, double failureRate, int inFlight, int accounts,
+            Map<String, String> streams) {
+        return new BenchSettings(requests, latency, failureRate, inFlight, accounts, 4, 2, Duration.ofMinutes(2), 0, 0, 512,
+                true, false, Duration.ofSeconds(20), 1, streams);
+    }
+
+    @Test
+    void shouldBoundThroughputByLittlesLaw() {
+        // Given 2 accounts of 256 in flight each and a 500 ms upstream
+        BenchSettings s = settings(100, Duration.ofMillis(500), 0, 256, 2, Map.of());
+        // When the bound is computed, Then it is every slot busy: 512 / 0.5 s
+        assertThat(s.littleBound()).isEqualTo(1024.0);
+        // And at zero latency there is no bound
+        assertThat(settings(100, Duration.ZERO, 0, 256, 1, Map.of()).littleBound()).isInfinite();
+    }
+
+    @Test
+    void shouldRejectValuesNamingTheOption() {
+        assertThatThrownBy(() -> settings(0, Duration.ofSeconds(1), 0, 256, 1, Map.of()))
+                .hasMessageContaining("--requests");
+        assertThatThrownBy(() -> settings(10, Duration.ofSeconds(-1), 0, 256, 1, Map.of()))
+                .hasMessageContaining("--latency");
+        assertThatThrownBy(() -> settings(10, Duration.ofSeconds(1), 1.0, 256, 1, Map.of()))
+                .hasMessageContaining("--failure-rate");
+        assertThatThrownBy(() -> settings(10, Duration.ofSeconds(1), 0, 5000, 1, Map.of()))
+                .hasMessageContaining("--in-flight");
+        assertThatThrownBy(() -> settings(10, Duration.ofSeconds(1), 0, 256, 1, Map.of("num.stream.threads", "4")))
+                .hasMessageContaining("--stream-threads");
+        assertThatThrownBy(() -> settings(10, Duration.ofSeconds(1), 0, 256, 1, Map.of("application.id", "x")))
+                .hasMessageContaining("application.id");
+    }
+}
