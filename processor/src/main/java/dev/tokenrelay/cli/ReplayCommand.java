@@ -103,12 +103,7 @@ public final class ReplayCommand implements Callable<Integer> {
         try {
             return replay(spec.commandLine().getOut(), err);
         } catch (ToolException e) {
-            err.println("tokenrelay replay: " + e.getMessage());
-            if (e.isUsage()) {
-                err.println("Run 'tokenrelay replay --help' for the options.");
-            }
-            err.flush();
-            return e.isUsage() ? Main.EXIT_USAGE : Main.EXIT_FAILURE;
+            return e.reportTo(err, "replay");
         }
     }
 

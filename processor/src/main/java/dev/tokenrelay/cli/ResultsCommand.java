@@ -88,12 +88,7 @@ public final class ResultsCommand implements Callable<Integer> {
         try {
             return results(spec.commandLine().getOut(), err);
         } catch (ToolException e) {
-            err.println("tokenrelay results: " + e.getMessage());
-            if (e.isUsage()) {
-                err.println("Run 'tokenrelay results --help' for the options.");
-            }
-            err.flush();
-            return e.isUsage() ? Main.EXIT_USAGE : Main.EXIT_FAILURE;
+            return e.reportTo(err, "results");
         }
     }
 

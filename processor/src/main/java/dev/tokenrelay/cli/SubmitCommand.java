@@ -97,12 +97,7 @@ public final class SubmitCommand implements Callable<Integer> {
         try {
             return submit(spec.commandLine().getOut(), err);
         } catch (ToolException e) {
-            err.println("tokenrelay submit: " + e.getMessage());
-            if (e.isUsage()) {
-                err.println("Run 'tokenrelay submit --help' for the options.");
-            }
-            err.flush();
-            return e.isUsage() ? Main.EXIT_USAGE : Main.EXIT_FAILURE;
+            return e.reportTo(err, "submit");
         }
     }
 

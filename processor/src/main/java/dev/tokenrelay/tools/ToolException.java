@@ -48,4 +48,17 @@ public final class ToolException extends RuntimeException {
     public boolean isUsage() {
         return kind == Kind.USAGE;
     }
+
+    /**
+     * Tells a person what went wrong, on one line, with a pointer to --help for a usage error, and
+     * returns the exit code: 2 for usage, 1 for a failure.
+     */
+    public int reportTo(java.io.PrintWriter err, String command) {
+        err.println("tokenrelay " + command + ": " + getMessage());
+        if (isUsage()) {
+            err.println("Run 'tokenrelay " + command + " --help' for the options.");
+        }
+        err.flush();
+        return isUsage() ? 2 : 1;
+    }
 }
