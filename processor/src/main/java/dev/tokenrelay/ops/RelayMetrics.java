@@ -6,7 +6,10 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +38,10 @@ public final class RelayMetrics implements PipelineMetrics {
 
     private final MeterRegistry registry;
     private final LaneGauges lanes;
+    // Meters by their tags: registering through a builder on every event costs more than the event.
+    private final Map<List<String>, Counter> attempts = new ConcurrentHashMap<>();
+    private final Map<List<String>, Timer> latencies = new ConcurrentHashMap<>();
+    private final Map<List<String>, Counter> results = new ConcurrentHashMap<>();
 
     public RelayMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -45,20 +52,21 @@ public final class RelayMetrics implements PipelineMetrics {
     public void attemptFinished(String account, Outcome outcome) {
         try {
             String kind = outcome.kind().name();
-            Counter.builder(MetricNames.ATTEMPTS)
+            String reason = reasonTag(outcome.reason());
+            attempts.computeIfAbsent(List.of(account, kind, reason), key -> Counter.builder(MetricNames.ATTEMPTS)
                     .description("Attempts by account, outcome and reason")
                     .tag(MetricNames.ACCOUNT, account)
                     .tag(MetricNames.OUTCOME, kind)
-                    .tag(MetricNames.REASON, reasonTag(outcome.reason()))
-                    .register(registry)
+                    .tag(MetricNames.REASON, reason)
+                    .register(registry))
                     .increment();
             if (outcome.startedAt() != null) {
-                Timer.builder(MetricNames.UPSTREAM_LATENCY)
+                latencies.computeIfAbsent(List.of(account, kind), key -> Timer.builder(MetricNames.UPSTREAM_LATENCY)
                         .description("Upstream call latency, from the start of the call to the end of the answer")
                         .tag(MetricNames.ACCOUNT, account)
                         .tag(MetricNames.OUTCOME, kind)
                         .serviceLevelObjectives(LATENCY_BUCKETS)
-                        .register(registry)
+                        .register(registry))
                         .record(outcome.latency());
             }
         } catch (RuntimeException e) {
@@ -70,11 +78,12 @@ public final class RelayMetrics implements PipelineMetrics {
     @Override
     public void resultEmitted(String stage, ChatResult result) {
         try {
-            Counter.builder(MetricNames.RESULTS)
+            String status = result.status().name().toLowerCase(Locale.ROOT);
+            results.computeIfAbsent(List.of(status, stage), key -> Counter.builder(MetricNames.RESULTS)
                     .description("Final results by status and by the stage that decided them")
-                    .tag(MetricNames.STATUS, result.status().name().toLowerCase(Locale.ROOT))
+                    .tag(MetricNames.STATUS, status)
                     .tag(MetricNames.STAGE, stage)
-                    .register(registry)
+                    .register(registry))
                     .increment();
         } catch (RuntimeException e) {
             LOG.warn("could not count a result: {}", e.toString());
