@@ -16,11 +16,11 @@ class SecretTest {
     void shouldResolveAnEnvironmentReferenceThroughTheLookup() {
         // Given a reference to an environment variable and an environment that has it
         Secret secret = Secret.parse("${env:OPENAI_API_KEY}");
-        Map<String, String> environment = Map.of("OPENAI_API_KEY", "sk-test-123");
+        Map<String, String> environment = Map.of("OPENAI_API_KEY", "fake-literal-key-123");
 
         // When it is resolved
         // Then the value is the variable's
-        assertThat(secret.resolve(environment::get)).contains("sk-test-123");
+        assertThat(secret.resolve(environment::get)).contains("fake-literal-key-123");
     }
 
     @Test
@@ -40,12 +40,12 @@ class SecretTest {
     void shouldResolveAFileReferenceToItsTrimmedContent(@TempDir Path dir) throws Exception {
         // Given a key file ending in a newline, as editors and `echo` leave it
         Path file = dir.resolve("key");
-        Files.writeString(file, "  sk-from-file\n");
+        Files.writeString(file, "  fake-key-from-file\n");
         Secret secret = Secret.parse("${file:" + file + "}");
 
         // When it is resolved
         // Then the value is the content without surrounding whitespace
-        assertThat(secret.resolve()).contains("sk-from-file");
+        assertThat(secret.resolve()).contains("fake-key-from-file");
         assertThat(secret).isEqualTo(Secret.file(file));
     }
 
@@ -66,7 +66,7 @@ class SecretTest {
     void shouldShowTheReferenceAndNeverTheValue() {
         // Given an environment reference whose variable has a value
         Secret secret = Secret.env("OPENAI_API_KEY");
-        Map<String, String> environment = Map.of("OPENAI_API_KEY", "sk-test-123");
+        Map<String, String> environment = Map.of("OPENAI_API_KEY", "fake-literal-key-123");
         assertThat(secret.resolve(environment::get)).isPresent();
 
         // When it is printed
@@ -75,13 +75,13 @@ class SecretTest {
         assertThat(secret.reference()).isEqualTo("${env:OPENAI_API_KEY}");
         assertThat(Secret.file(Path.of("/run/secrets/key"))).hasToString("${file:/run/secrets/key}");
         assertThat(String.valueOf(new AccountConfig(ProviderType.OPENAI_CHAT,
-                java.net.URI.create("https://a.example.com"), secret))).doesNotContain("sk-test-123");
+                java.net.URI.create("https://a.example.com"), secret))).doesNotContain("fake-literal-key-123");
     }
 
     @Test
     void shouldRejectALiteralWithoutRepeatingIt() {
         // Given a key written as it is
-        String literal = "sk-live-0123456789abcdef";
+        String literal = "fake-literal-key-0123456789";
 
         // When it is parsed, Then it is rejected with instructions and without the literal
         assertThatThrownBy(() -> Secret.parse(literal))

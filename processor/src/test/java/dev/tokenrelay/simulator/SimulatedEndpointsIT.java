@@ -445,7 +445,7 @@ class SimulatedEndpointsIT {
 
             // When
             HttpResponse<String> response = send(Endpoint.MESSAGES, messagesBody(MAPPER.valueToTree("hi"), false),
-                    Map.of("x-api-key", "sk-ant-test", "anthropic-version", "2023-06-01"));
+                    Map.of("x-api-key", "fake-anthropic-key", "anthropic-version", "2023-06-01"));
 
             // Then
             assertThat(response.statusCode()).isEqualTo(200);
@@ -464,7 +464,7 @@ class SimulatedEndpointsIT {
             assertThat(body.path("stop_sequence").isNull()).isTrue();
             assertThat(body.path("usage").path("input_tokens").asInt()).isPositive();
             assertThat(body.path("usage").path("output_tokens").asInt()).isPositive();
-            assertThat(upstream.apiKeyHeaders(ACCOUNT)).containsExactly("sk-ant-test");
+            assertThat(upstream.apiKeyHeaders(ACCOUNT)).containsExactly("fake-anthropic-key");
             assertThat(upstream.headers(ACCOUNT, "Anthropic-Version")).containsExactly("2023-06-01");
             assertThat(upstream.authorizationHeaders(ACCOUNT)).containsExactly((String) null);
             assertThat(upstream.calls(ACCOUNT, Endpoint.MESSAGES)).isEqualTo(1);

@@ -54,7 +54,7 @@ class SimulatedUpstreamIT {
         upstream.script(ACCOUNT, Behaviour.reply("hello there"));
 
         // When
-        HttpResponse<String> response = post(ACCOUNT, "hi", "Bearer sk-test-1");
+        HttpResponse<String> response = post(ACCOUNT, "hi", "Bearer fake-key-1");
 
         // Then
         assertThat(response.statusCode()).isEqualTo(200);
@@ -85,7 +85,7 @@ class SimulatedUpstreamIT {
         upstream.script(ACCOUNT, Behaviour.ok());
 
         // When
-        HttpResponse<String> response = post(ACCOUNT, "which request am I?", "Bearer sk-test-1");
+        HttpResponse<String> response = post(ACCOUNT, "which request am I?", "Bearer fake-key-1");
 
         // Then
         assertThat(response.statusCode()).isEqualTo(200);
@@ -98,9 +98,9 @@ class SimulatedUpstreamIT {
         upstream.script(ACCOUNT, Behaviour.rateLimited(Duration.ofMillis(1500)), Behaviour.reply("after the wait"));
 
         // When
-        HttpResponse<String> first = post(ACCOUNT, "1", "Bearer sk-test-1");
-        HttpResponse<String> second = post(ACCOUNT, "2", "Bearer sk-test-1");
-        HttpResponse<String> third = post(ACCOUNT, "3", "Bearer sk-test-1");
+        HttpResponse<String> first = post(ACCOUNT, "1", "Bearer fake-key-1");
+        HttpResponse<String> second = post(ACCOUNT, "2", "Bearer fake-key-1");
+        HttpResponse<String> third = post(ACCOUNT, "3", "Bearer fake-key-1");
 
         // Then
         assertThat(first.statusCode()).isEqualTo(429);
@@ -117,12 +117,12 @@ class SimulatedUpstreamIT {
     void shouldRestartTheScriptWhenItIsReplaced() throws Exception {
         // Given
         upstream.script(ACCOUNT, Behaviour.reply("old"));
-        post(ACCOUNT, "1", "Bearer sk-test-1");
+        post(ACCOUNT, "1", "Bearer fake-key-1");
 
         // When
         upstream.script(ACCOUNT, Behaviour.status(503), Behaviour.reply("new"));
-        HttpResponse<String> first = post(ACCOUNT, "2", "Bearer sk-test-1");
-        HttpResponse<String> second = post(ACCOUNT, "3", "Bearer sk-test-1");
+        HttpResponse<String> first = post(ACCOUNT, "2", "Bearer fake-key-1");
+        HttpResponse<String> second = post(ACCOUNT, "3", "Bearer fake-key-1");
 
         // Then
         assertThat(first.statusCode()).isEqualTo(503);
@@ -137,7 +137,7 @@ class SimulatedUpstreamIT {
         upstream.script(ACCOUNT, Behaviour.emptyCompletion());
 
         // When
-        HttpResponse<String> response = post(ACCOUNT, "hi", "Bearer sk-test-1");
+        HttpResponse<String> response = post(ACCOUNT, "hi", "Bearer fake-key-1");
 
         // Then
         assertThat(response.statusCode()).isEqualTo(200);
@@ -153,7 +153,7 @@ class SimulatedUpstreamIT {
         upstream.script(ACCOUNT, Behaviour.errorInOk("model overloaded"));
 
         // When
-        HttpResponse<String> response = post(ACCOUNT, "hi", "Bearer sk-test-1");
+        HttpResponse<String> response = post(ACCOUNT, "hi", "Bearer fake-key-1");
 
         // Then
         assertThat(response.statusCode()).isEqualTo(200);
@@ -169,7 +169,7 @@ class SimulatedUpstreamIT {
         upstream.script(ACCOUNT, Behaviour.status(400, "context_length_exceeded"));
 
         // When
-        HttpResponse<String> response = post(ACCOUNT, "hi", "Bearer sk-test-1");
+        HttpResponse<String> response = post(ACCOUNT, "hi", "Bearer fake-key-1");
 
         // Then
         assertThat(response.statusCode()).isEqualTo(400);
@@ -186,7 +186,7 @@ class SimulatedUpstreamIT {
         upstream.script(ACCOUNT, Behaviour.reset());
 
         // When / Then
-        assertThatThrownBy(() -> post(ACCOUNT, "hi", "Bearer sk-test-1")).isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> post(ACCOUNT, "hi", "Bearer fake-key-1")).isInstanceOf(IOException.class);
         assertThat(upstream.calls(ACCOUNT)).isEqualTo(1);
         await().atMost(Duration.ofSeconds(5)).until(() -> upstream.inFlight(ACCOUNT) == 0);
     }
@@ -195,7 +195,7 @@ class SimulatedUpstreamIT {
     void shouldNeverAnswerSoTheClientTimesOut() {
         // Given
         upstream.script(ACCOUNT, Behaviour.noAnswer());
-        HttpRequest request = request(ACCOUNT, "hi", "Bearer sk-test-1").timeout(Duration.ofMillis(300)).build();
+        HttpRequest request = request(ACCOUNT, "hi", "Bearer fake-key-1").timeout(Duration.ofMillis(300)).build();
 
         // When / Then
         assertThatThrownBy(() -> client.send(request, HttpResponse.BodyHandlers.ofString()))
@@ -214,7 +214,7 @@ class SimulatedUpstreamIT {
         // When
         List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
         for (int i = 0; i < requests; i++) {
-            responses.add(client.sendAsync(request(ACCOUNT, "request " + i, "Bearer sk-test-1").build(),
+            responses.add(client.sendAsync(request(ACCOUNT, "request " + i, "Bearer fake-key-1").build(),
                     HttpResponse.BodyHandlers.ofString()));
         }
         CompletableFuture.allOf(responses.toArray(CompletableFuture[]::new)).join();
@@ -238,7 +238,7 @@ class SimulatedUpstreamIT {
         upstream.script(ACCOUNT, Behaviour.ok());
 
         // When
-        HttpResponse<String> response = post("nobody", "hi", "Bearer sk-test-1");
+        HttpResponse<String> response = post("nobody", "hi", "Bearer fake-key-1");
 
         // Then
         assertThat(response.statusCode()).isEqualTo(404);
@@ -269,7 +269,7 @@ class SimulatedUpstreamIT {
         upstream.script(account, Behaviour.reply("escaped"));
 
         // When
-        HttpResponse<String> response = post(account, "hi", "Bearer sk-test-1");
+        HttpResponse<String> response = post(account, "hi", "Bearer fake-key-1");
 
         // Then
         assertThat(response.statusCode()).isEqualTo(200);
