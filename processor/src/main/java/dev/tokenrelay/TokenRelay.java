@@ -114,6 +114,9 @@ public final class TokenRelay implements AutoCloseable {
         properties.put(StreamsConfig.APPLICATION_ID_CONFIG, config.kafka().applicationId());
         properties.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         properties.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        // A finished call's slot is refilled by the drain punctuator, which an idle thread runs only
+        // between polls: poll as often as it drains, or slots wait up to the 100 ms default.
+        properties.put(StreamsConfig.POLL_MS_CONFIG, config.processor().drainInterval().toMillis());
         // An unreadable record on an internal topic is logged and skipped rather than stopping the app;
         // unreadable requests never reach a deserializer (intake reads bytes and dead-letters them).
         properties.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
