@@ -23,12 +23,13 @@ import java.util.Set;
  * @param pipe whether to run the pipe reference
  * @param naive whether to run the naive reference
  * @param naiveTime how long the naive reference runs
+ * @param resultLog whether the processor's one log line per result stays on (it goes to the console)
  * @param seed seed of the failure mix, so that runs are repeatable
  * @param streamsConfig extra Kafka Streams properties for every application
  */
 public record BenchSettings(int requests, Duration latency, double failureRate, int inFlight, int accounts,
         int partitions, int streamThreads, Duration timeout, int warmup, double rate, int promptChars, boolean pipe,
-        boolean naive, Duration naiveTime, long seed, Map<String, String> streamsConfig) {
+        boolean naive, Duration naiveTime, boolean resultLog, long seed, Map<String, String> streamsConfig) {
 
     /** More would need more file descriptors (two per connection) than a default machine allows. */
     public static final int MAX_TOTAL_IN_FLIGHT = 8192;

@@ -3,6 +3,7 @@ package dev.tokenrelay.bench;
 import dev.tokenrelay.bench.BenchReport.CpuFigures;
 import dev.tokenrelay.bench.BenchReport.PhaseFigures;
 import dev.tokenrelay.bench.BenchReport.ThreadFigure;
+import dev.tokenrelay.ops.ResultLog;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Locale;
@@ -27,6 +28,10 @@ public final class BenchText {
                 s.requests(), duration(s.latency()), percent(s.failureRate()), s.accounts(), s.accounts() == 1 ? "" : "s",
                 s.inFlight(), s.partitions(), s.streamThreads(), s.streamThreads() == 1 ? "" : "s",
                 s.rate() > 0 ? ", produced at %.0f/s".formatted(s.rate()) : ", produced all at once");
+        if (!s.resultLog()) {
+            out.printf("  the processor's log line per result is off (logger %s at WARN; --result-log keeps it)%n",
+                    ResultLog.LOGGER);
+        }
         if (s.warmup() > 0) {
             out.printf("  each application warmed up with %d requests first (not counted)%n", s.warmup());
         }

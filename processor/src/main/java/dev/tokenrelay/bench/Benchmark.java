@@ -11,6 +11,7 @@ import dev.tokenrelay.config.ConfigLoader;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.kafka.EmbeddedKafkaBroker;
 import dev.tokenrelay.kafka.TopicAdmin;
+import dev.tokenrelay.ops.ResultLog;
 import dev.tokenrelay.schema.JsonCodec;
 import dev.tokenrelay.simulator.Behaviour;
 import dev.tokenrelay.simulator.SimulatedUpstream;
@@ -37,6 +38,8 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TopologyConfig;
+import org.apache.logging.log4j.Level;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,6 +87,11 @@ public final class Benchmark {
     }
 
     private BenchReport run() throws InterruptedException {
+        if (!settings.resultLog()) {
+            // Tens of thousands of result lines would bury the figures, and writing them to a console
+            // would be measured as processor work; run users can turn the logger down the same way.
+            turnDown(ResultLog.LOGGER);
+        }
         Path dir = createTempDirectory();
         try {
             progress.accept("starting an embedded Kafka broker and the simulated upstream in " + dir);
@@ -228,9 +236,9 @@ public final class Benchmark {
     private PhaseFigures runPipe(String bootstrap, Path dir) throws InterruptedException {
         BenchTopics topics = BenchTopics.of(PIPE_ID, settings.partitions());
         createTopics(bootstrap, topics);
-        StreamsBuilder builder = new StreamsBuilder();
-        PipeTopology.build(builder, topics, primaries, POOL);
         Properties properties = streamsProperties(PIPE_ID, bootstrap, dir.resolve("pipe-streams"));
+        StreamsBuilder builder = builder(properties);
+        PipeTopology.build(builder, topics, primaries, POOL);
         progress.accept("pipe: starting application " + PIPE_ID);
         KafkaStreams streams = new KafkaStreams(builder.build(properties), properties);
         try (LoadGenerator load = LoadGenerator.create(bootstrap, "bench-", settings.requests(), settings.promptChars())) {
@@ -261,10 +269,10 @@ public final class Benchmark {
         createTopics(bootstrap, topics);
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(5)).build();
-        StreamsBuilder builder = new StreamsBuilder();
+        Properties properties = streamsProperties(NAIVE_ID, bootstrap, dir.resolve("naive-streams"));
+        StreamsBuilder builder = builder(properties);
         NaiveTopology.build(builder, topics, http, URI.create(upstream.baseUrl(NAIVE_ACCOUNT) + "/chat/completions"),
                 settings.latency().plusSeconds(30));
-        Properties properties = streamsProperties(NAIVE_ID, bootstrap, dir.resolve("naive-streams"));
         progress.accept("naive: starting application " + NAIVE_ID + " (blocking calls inside process())");
         KafkaStreams streams = new KafkaStreams(builder.build(properties), properties);
         try (LoadGenerator load = LoadGenerator.create(bootstrap, "bench-", settings.requests(), settings.promptChars())) {
@@ -278,6 +286,9 @@ public final class Benchmark {
             double seconds = measured.cpu().wallMillis() / 1000;
             int completed = (int) measured.read().arrivals().stream().map(ResultReader.Arrival::key).distinct().count();
             progress.accept("naive: %d results in %.0f s, stopping".formatted(completed, seconds));
+            // The stream threads work through their polled batch before they notice the close: make
+            // the calls left in it fail at once, so they stop in seconds rather than a call latency each.
+            upstream.script(NAIVE_ACCOUNT, Behaviour.reset());
             return new NaiveFigures(properties.getProperty(StreamsConfig.PROCESSING_GUARANTEE_CONFIG),
                     settings.requests(), seconds, completed, completed / seconds);
         } finally {
@@ -306,10 +317,13 @@ public final class Benchmark {
         properties.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         properties.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         properties.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(settings.streamThreads()));
-        // These applications have no global state; set only to keep Kafka 4.4's warning about it off the console.
-        properties.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "true");
         properties.putAll(settings.streamsConfig());
         return properties;
+    }
+
+    /** A builder whose topology settings are the application's own, not the defaults. */
+    private static StreamsBuilder builder(Properties properties) {
+        return new StreamsBuilder(new TopologyConfig(new StreamsConfig(properties)));
     }
 
     private static void createTopics(String bootstrap, BenchTopics topics) {
@@ -361,6 +375,20 @@ public final class Benchmark {
             }
             return CpuMeter.Component.BROKER;
         };
+    }
+
+    /**
+     * Sets a logger to WARN through Log4j's {@code Configurator}. Log4j Core is only a runtime
+     * dependency (the code logs through SLF4J), hence the reflection; without it nothing changes.
+     */
+    private static void turnDown(String logger) {
+        try {
+            Class.forName("org.apache.logging.log4j.core.config.Configurator")
+                    .getMethod("setLevel", String.class, Level.class)
+                    .invoke(null, logger, Level.WARN);
+        } catch (ReflectiveOperationException | LinkageError e) {
+            LOG.debug("could not turn down the logger {}: {}", logger, e.toString());
+        }
     }
 
     private static Machine machine() {

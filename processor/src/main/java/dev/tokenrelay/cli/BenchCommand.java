@@ -91,6 +91,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "How long the naive way runs (default: ${DEFAULT-VALUE}).")
     Duration naiveTime;
 
+    @Option(names = "--result-log", description = "Keep the processor's log line per result (off by default: it would "
+            + "bury the figures, and console output costs the stream thread CPU).")
+    boolean resultLog;
+
     @Option(names = "--seed", defaultValue = "1", paramLabel = "N",
             description = "Seed of the failure mix (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -116,7 +120,7 @@ final class BenchCommand implements Callable<Integer> {
         BenchSettings settings;
         try {
             settings = new BenchSettings(requests, latency, failureRate, inFlight, accounts, partitions, streamThreads,
-                    timeout, warmup, rate, promptChars, pipe, naive, naiveTime, seed, streamsConfig);
+                    timeout, warmup, rate, promptChars, pipe, naive, naiveTime, resultLog, seed, streamsConfig);
         } catch (IllegalArgumentException e) {
             err.println("tokenrelay: " + e.getMessage());
             return Main.EXIT_USAGE;

@@ -12,7 +12,7 @@ class BenchSettingsTest {
     private static BenchSettings settings(int requests, Duration latency, double failureRate, int inFlight, int accounts,
             Map<String, String> streams) {
         return new BenchSettings(requests, latency, failureRate, inFlight, accounts, 4, 2, Duration.ofMinutes(2), 0, 0, 512,
-                true, false, Duration.ofSeconds(20), 1, streams);
+                true, false, Duration.ofSeconds(20), false, 1, streams);
     }
 
     @Test
