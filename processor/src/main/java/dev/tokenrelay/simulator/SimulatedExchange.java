@@ -235,6 +235,9 @@ final class SimulatedExchange implements AsyncServerExchangeHandler {
     }
 
     private void send(Answer answer) {
+        // The call is over for the account once its answer starts: a client that starts its next
+        // call as soon as it has read this one must not be seen as one call over its limit.
+        releaseAccount();
         BasicHttpResponse response = new BasicHttpResponse(answer.status());
         answer.headers().forEach(response::addHeader);
         AsyncEntityProducer producer =
@@ -268,6 +271,17 @@ final class SimulatedExchange implements AsyncServerExchangeHandler {
         }
     }
 
+    private void releaseAccount() {
+        SimulatedAccount counted;
+        synchronized (this) {
+            counted = account;
+            account = null;
+        }
+        if (counted != null) {
+            counted.completed();
+        }
+    }
+
     private void end() {
         SimulatedAccount counted;
         synchronized (this) {
@@ -276,6 +290,7 @@ final class SimulatedExchange implements AsyncServerExchangeHandler {
             }
             ended = true;
             counted = account;
+            account = null;
         }
         cancelPendingResponse();
         if (counted != null) {
