@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tokenrelay.testing.Upstream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -20,11 +21,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -37,26 +37,19 @@ class SimulatedEndpointsIT {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final String ACCOUNT = "acct-endpoints";
 
+    @RegisterExtension
+    static final Upstream UPSTREAM = new Upstream();
+
     private static SimulatedUpstream upstream;
     private static HttpClient client;
 
     @BeforeAll
-    static void startUpstream() {
-        upstream = SimulatedUpstream.start();
+    static void startClient() {
+        upstream = UPSTREAM.get();
         client = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(5))
                 .build();
-    }
-
-    @AfterAll
-    static void stopUpstream() {
-        upstream.close();
-    }
-
-    @BeforeEach
-    void forgetPreviousTest() {
-        upstream.reset();
     }
 
     @Nested

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tokenrelay.testing.Upstream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,36 +17,28 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class SimulatedUpstreamIT {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final String ACCOUNT = "acct-1";
 
+    @RegisterExtension
+    static final Upstream UPSTREAM = new Upstream();
+
     private static SimulatedUpstream upstream;
     private static HttpClient client;
 
     @BeforeAll
-    static void startUpstream() {
-        upstream = SimulatedUpstream.start();
+    static void startClient() {
+        upstream = UPSTREAM.get();
         client = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(5))
                 .build();
-    }
-
-    @AfterAll
-    static void stopUpstream() {
-        upstream.close();
-    }
-
-    @BeforeEach
-    void forgetPreviousTest() {
-        upstream.reset();
     }
 
     @Test

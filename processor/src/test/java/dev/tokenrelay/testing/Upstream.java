@@ -19,10 +19,15 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class Upstream implements BeforeAllCallback, BeforeEachCallback, AfterAllCallback {
 
     private SimulatedUpstream upstream;
+    private Class<?> owner;
 
     @Override
     public void beforeAll(ExtensionContext context) {
-        upstream = SimulatedUpstream.start();
+        // @Nested classes run this again: they share the outer class's upstream.
+        if (upstream == null) {
+            upstream = SimulatedUpstream.start();
+            owner = context.getRequiredTestClass();
+        }
     }
 
     @Override
@@ -32,7 +37,10 @@ public final class Upstream implements BeforeAllCallback, BeforeEachCallback, Af
 
     @Override
     public void afterAll(ExtensionContext context) {
-        upstream.close();
+        if (upstream != null && context.getRequiredTestClass() == owner) {
+            upstream.close();
+            upstream = null;
+        }
     }
 
     public SimulatedUpstream get() {
