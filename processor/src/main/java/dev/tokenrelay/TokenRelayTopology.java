@@ -15,7 +15,6 @@ import java.time.Duration;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
-import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
@@ -72,29 +71,9 @@ public final class TokenRelayTopology {
         route(dispatch, "dispatch-", topics);
     }
 
-    /** Sends each kind of emission to its topic with its serde. */
+    /** Writes each emission to its topic, through one sink. */
     private static void route(KStream<String, Emission> emissions, String prefix, Topics topics) {
-        emissions.split(Named.as(prefix))
-                .branch((key, value) -> value instanceof Emission.ToAttempts, Branched.withConsumer(s -> s
-                        .mapValues(value -> ((Emission.ToAttempts) value).attempt(), Named.as(prefix + "attempt-value"))
-                        .to(topics.attempts(), Produced.with(Topics.KEYS, Topics.ATTEMPTS)
-                                .withName(prefix + "to-attempts")), "attempts"))
-                .branch((key, value) -> value instanceof Emission.ToResults, Branched.withConsumer(s -> s
-                        .mapValues(value -> ((Emission.ToResults) value).result(), Named.as(prefix + "result-value"))
-                        .to(topics.results(), Produced.with(Topics.KEYS, Topics.RESULTS)
-                                .withName(prefix + "to-results")), "results"))
-                .branch((key, value) -> value instanceof Emission.ToOutcomes, Branched.withConsumer(s -> s
-                        .mapValues(value -> ((Emission.ToOutcomes) value).outcome(), Named.as(prefix + "outcome-value"))
-                        .to(topics.outcomes(), Produced.with(Topics.KEYS, Topics.OUTCOMES)
-                                .withName(prefix + "to-outcomes")), "outcomes"))
-                .branch((key, value) -> value instanceof Emission.ToDeadLetter, Branched.withConsumer(s -> s
-                        .mapValues(value -> ((Emission.ToDeadLetter) value).deadLetter(), Named.as(prefix + "dead-letter-value"))
-                        .to(topics.deadLetter(), Produced.with(Topics.KEYS, Topics.DEAD_LETTERS)
-                                .withName(prefix + "to-dead-letter")), "dead-letter"))
-                .branch((key, value) -> value instanceof Emission.ToAccounts, Branched.withConsumer(s -> s
-                        .mapValues(value -> ((Emission.ToAccounts) value).state(), Named.as(prefix + "account-value"))
-                        .to(topics.accounts(), Produced.with(Topics.KEYS, Topics.ACCOUNT_STATES)
-                                .withName(prefix + "to-accounts")), "accounts"))
-                .noDefaultBranch();
+        emissions.to((key, emission, context) -> topics.topicOf(emission),
+                Produced.with(Topics.KEYS, Topics.EMISSIONS).withName(prefix + "out"));
     }
 }

@@ -2,6 +2,7 @@ package dev.tokenrelay.kafka;
 
 import dev.tokenrelay.config.TopicSpec;
 import dev.tokenrelay.config.TopicsConfig;
+import dev.tokenrelay.results.Emission;
 import dev.tokenrelay.schema.AccountState;
 import dev.tokenrelay.schema.Attempt;
 import dev.tokenrelay.schema.AttemptOutcome;
@@ -13,8 +14,10 @@ import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.Serializer;
 
 /**
  * The one place for every topic: its name, its key and value serdes, and how it is created.
@@ -31,6 +34,11 @@ public final class Topics {
     public static final Serde<AttemptOutcome> OUTCOMES = new JsonSerde<>(AttemptOutcome.class);
     public static final Serde<DeadLetter> DEAD_LETTERS = new JsonSerde<>(DeadLetter.class);
     public static final Serde<AccountState> ACCOUNT_STATES = new JsonSerde<>(AccountState.class);
+    /**
+     * What a stage writes: each emission's payload, serialized as its topic's values are. It only
+     * writes; the topics are read with their own serdes above.
+     */
+    public static final Serde<Emission> EMISSIONS = new EmissionSerde();
 
     private final TopicsConfig config;
 
@@ -62,6 +70,25 @@ public final class Topics {
         return config.accounts().name();
     }
 
+    /**
+     * The topic an emission belongs to. Stages write through one sink that asks this, rather than
+     * through a branch per topic, so a record passes one node on its way out.
+     */
+    public String topicOf(Emission emission) {
+        if (emission instanceof Emission.ToAttempts) {
+            return attempts();
+        } else if (emission instanceof Emission.ToResults) {
+            return results();
+        } else if (emission instanceof Emission.ToOutcomes) {
+            return outcomes();
+        } else if (emission instanceof Emission.ToDeadLetter) {
+            return deadLetter();
+        } else if (emission instanceof Emission.ToAccounts) {
+            return accounts();
+        }
+        throw new IllegalArgumentException("no topic for " + emission.getClass().getName());
+    }
+
     /** Every topic tokenrelay uses, as it should be created; the accounts topic is compacted. */
     public List<NewTopic> newTopics() {
         return List.of(
@@ -76,5 +103,34 @@ public final class Topics {
     private static NewTopic newTopic(TopicSpec spec, Map<String, String> configs) {
         return new NewTopic(spec.name(), Optional.of(spec.partitions()), Optional.ofNullable(spec.replicationFactor()))
                 .configs(configs);
+    }
+
+    private static final class EmissionSerde implements Serde<Emission> {
+
+        @Override
+        public Serializer<Emission> serializer() {
+            return (topic, emission) -> {
+                if (emission == null) {
+                    return null;
+                } else if (emission instanceof Emission.ToAttempts e) {
+                    return ATTEMPTS.serializer().serialize(topic, e.attempt());
+                } else if (emission instanceof Emission.ToResults e) {
+                    return RESULTS.serializer().serialize(topic, e.result());
+                } else if (emission instanceof Emission.ToOutcomes e) {
+                    return OUTCOMES.serializer().serialize(topic, e.outcome());
+                } else if (emission instanceof Emission.ToDeadLetter e) {
+                    return DEAD_LETTERS.serializer().serialize(topic, e.deadLetter());
+                }
+                return ACCOUNT_STATES.serializer().serialize(topic, ((Emission.ToAccounts) emission).state());
+            };
+        }
+
+        @Override
+        public Deserializer<Emission> deserializer() {
+            return (topic, bytes) -> {
+                throw new UnsupportedOperationException("emissions are written only; read " + topic
+                        + " with its own serde");
+            };
+        }
     }
 }
