@@ -22,6 +22,7 @@ import dev.tokenrelay.schema.ErrorInfo;
 import dev.tokenrelay.schema.ResultStatus;
 import dev.tokenrelay.schema.TrailEntry;
 import dev.tokenrelay.upstream.UpstreamCaller;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,6 +32,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.Cancellable;
@@ -50,6 +52,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code process()} writes the attempt to a changelogged store and starts the call if the
  *       account has capacity and is not cooling; the call is asynchronous;</li>
+ *   <li>when a call ends, the HTTP client thread frees its slot and starts the account's next
+ *       queued attempt at once (the {@link Lane} is thread-safe), so a slot never waits for the
+ *       stream thread; an outcome with a cooldown blocks the lane first;</li>
  *   <li>completions land in a thread-safe queue; a wall-clock punctuator drains it on the stream
  *       thread, decides failover, forwards and deletes the store entry; the same punctuator
  *       releases parked attempts whose time has come and expires those past their deadline;</li>
@@ -66,13 +71,17 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
     public static final String ATTEMPTS_STORE = "dispatch-attempts";
 
     private static final Logger LOG = LoggerFactory.getLogger(DispatchProcessor.class);
+    /** Set while a completing call starts the next one, so a call that ends at once does not recurse. */
+    private static final ThreadLocal<Boolean> REFILLING = ThreadLocal.withInitial(() -> false);
 
     private final TokenRelayConfig config;
     private final UpstreamCaller caller;
     private final FailoverDecider decider;
     private final PipelineMetrics metrics;
+    private final Clock clock;
     private final Map<String, Lane> lanes = new HashMap<>();
-    private final Map<String, UpstreamCaller.Call> inFlight = new HashMap<>();
+    /** Calls started and not yet drained, by key; HTTP client threads add to it. */
+    private final Map<String, UpstreamCaller.Call> inFlight = new ConcurrentHashMap<>();
     /** Account health this task last wrote; it owns these accounts, so this is newer than the table. */
     private final Map<String, AccountState> written = new HashMap<>();
     /** Deadlines of the attempts held here; entries of attempts already gone are skipped when due. */
@@ -90,6 +99,7 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
     private Cancellable drainer;
     private PipelineMetrics.Lanes laneMetrics = PipelineMetrics.Lanes.NONE;
     private long sequence;
+    private volatile boolean closed;
 
     public DispatchProcessor(TokenRelayConfig config, UpstreamCaller caller) {
         this(config, caller, PipelineMetrics.NONE);
@@ -100,6 +110,7 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
         this.caller = caller;
         this.decider = new FailoverDecider(config);
         this.metrics = metrics;
+        this.clock = caller.clock();
     }
 
     @Override
@@ -128,6 +139,7 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
 
     @Override
     public void close() {
+        closed = true;
         if (drainer != null) {
             drainer.cancel();
         }
@@ -167,9 +179,9 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
         }
         Lane lane = lane(attempt.account());
         if (attempt.notBefore() != null) {
-            lane.park(key, attempt.notBefore().toEpochMilli(), seq);
+            lane.park(key, attempt, attempt.notBefore().toEpochMilli(), seq);
         } else {
-            lane.enqueue(key);
+            lane.enqueue(key, attempt);
         }
     }
 
@@ -187,28 +199,61 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
      */
     private void pump(String account, Instant now) {
         Lane lane = lane(account);
-        lane.releaseDue(now.toEpochMilli());
-        if (lane.hasWaiting() && states.get(account).map(s -> s.coolingAt(now)).orElse(false)) {
+        Optional<AccountState> state = states.get(account);
+        if (state.isPresent() && state.get().coolingAt(now)) {
+            lane.blockUntil(state.get().coolingUntil().toEpochMilli());
+            lane.releaseDue(now.toEpochMilli());
             lane.takeWaiting().forEach(key -> redirect(key, now));
             return;
         }
-        String key;
-        while ((key = lane.nextToStart(now.toEpochMilli())) != null) {
-            PendingAttempt pending = held.get(key);
-            if (pending != null && !inFlight.containsKey(key)) {
-                start(key, pending.attempt(), lane, now);
-            }
+        Lane.Start next;
+        while ((next = lane.tryStart(now.toEpochMilli())) != null) {
+            launch(lane, next);
         }
     }
 
-    private void start(String key, Attempt attempt, Lane lane, Instant now) {
+    /** Makes the call of an attempt just taken from its lane. Runs on the stream thread or an HTTP client thread. */
+    private void launch(Lane lane, Lane.Start start) {
+        Attempt attempt = start.attempt();
         AccountConfig account = config.accounts().get(attempt.account());
-        UpstreamCaller.Call call = account == null
-                ? UpstreamCaller.Call.done(Outcome.retryable("unknown_account", null, null, null, Duration.ZERO))
-                : caller.call(account, attempt.request());
-        lane.started(now.toEpochMilli());
-        inFlight.put(key, call);
-        call.outcome().thenAccept(outcome -> completions.add(new Completion(key, outcome)));
+        UpstreamCaller.Call call;
+        try {
+            call = account == null
+                    ? UpstreamCaller.Call.done(Outcome.retryable("unknown_account", null, null, null, Duration.ZERO))
+                    : caller.call(account, attempt.request());
+        } catch (RuntimeException e) {
+            // The slot was taken: the attempt must still end, through the usual completion path.
+            LOG.debug("call could not be started", e);
+            call = UpstreamCaller.Call.done(Outcome.fatal("internal_error", 500, e.getClass().getSimpleName()));
+        }
+        inFlight.put(start.key(), call);
+        call.outcome().thenAccept(outcome -> ended(lane, start.key(), outcome));
+    }
+
+    /**
+     * A call ended, on whatever thread completed it: frees its slot, blocks the lane at once if the
+     * outcome asks for a cooldown, hands the outcome to the stream thread, and starts the next
+     * queued attempt in the freed slot.
+     */
+    private void ended(Lane lane, String key, Outcome outcome) {
+        if (outcome instanceof Outcome.Retryable retryable && retryable.cooldown() != null
+                && !retryable.cooldown().isZero()) {
+            lane.blockUntil(clock.millis() + retryable.cooldown().toMillis());
+        }
+        lane.finished(key);
+        completions.add(new Completion(key, outcome));
+        if (closed || REFILLING.get()) {
+            return;
+        }
+        REFILLING.set(true);
+        try {
+            Lane.Start next = lane.tryStart(clock.millis());
+            if (next != null) {
+                launch(lane, next);
+            }
+        } finally {
+            REFILLING.set(false);
+        }
     }
 
     /** Sends a queued attempt of a cooling account on: elsewhere, back here later, or to its end. */
@@ -221,7 +266,8 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
         Decision decision = decider.redirect(attempt, states, now);
         if (decision instanceof Decision.Continue next && next.next().account().equals(attempt.account())) {
             hold(key, new PendingAttempt(next.next(), pending.sequence()));
-            lane(attempt.account()).park(key, next.next().notBefore().toEpochMilli(), pending.sequence());
+            lane(attempt.account()).park(key, next.next(), next.next().notBefore().toEpochMilli(),
+                    pending.sequence());
             return;
         }
         emitDecision(attempt, decision, now);
@@ -239,7 +285,6 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
             if (pending == null) {
                 continue;
             }
-            lane(pending.attempt().account()).finished();
             finish(completion.key(), pending.attempt(), completion.outcome(), now);
         }
         expireOverdue(now);
@@ -251,11 +296,10 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
     private void expireOverdue(Instant now) {
         while (!deadlines.isEmpty() && deadlines.first().atMs() <= now.toEpochMilli()) {
             String key = deadlines.pollFirst().key();
-            if (inFlight.containsKey(key)) {
-                continue; // ends by its call's timeout; the failover rule then sees the deadline
-            }
             PendingAttempt pending = held.get(key);
-            if (pending != null) {
+            // A call that is running (or ended, not yet drained) ends by itself; the failover rule
+            // then sees the deadline.
+            if (pending != null && lane(pending.attempt().account()).withdraw(key)) {
                 Attempt attempt = pending.attempt();
                 LOG.atDebug().addKeyValue("requestId", attempt.request().id()).addKeyValue("account", attempt.account())
                         .log("request expired while waiting");
@@ -299,6 +343,7 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
     private void forget(String key, Attempt attempt) {
         store.delete(key);
         held.remove(key);
+        lane(attempt.account()).withdraw(key);
         if (attempt.deadline() != null) {
             deadlines.remove(new Due(attempt.deadline().toEpochMilli(), key));
         }
@@ -327,7 +372,7 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
     }
 
     private Instant now() {
-        return Instant.ofEpochMilli(context.currentSystemTimeMs());
+        return clock.instant();
     }
 
     private static Instant cooldownUntil(Outcome outcome, Instant now) {

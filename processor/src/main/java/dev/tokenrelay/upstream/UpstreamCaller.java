@@ -103,6 +103,11 @@ public final class UpstreamCaller implements AutoCloseable {
         return new UpstreamCaller(client, credentials, providers, new OutcomeClassifier(config.policy(), clock), clock);
     }
 
+    /** The clock calls are timed with; stages that act on call outcomes use it too. */
+    public Clock clock() {
+        return clock;
+    }
+
     /** The in-flight limit of an account: its own, else the processor's default. */
     public static int maxInFlight(TokenRelayConfig config, AccountConfig account) {
         return account.maxInFlight() != null ? account.maxInFlight() : config.processor().defaultMaxInFlight();

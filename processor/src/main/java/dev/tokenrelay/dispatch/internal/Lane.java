@@ -1,16 +1,28 @@
 package dev.tokenrelay.dispatch.internal;
 
+import dev.tokenrelay.schema.Attempt;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.Set;
 
 /**
  * One account's queue inside a dispatch task: attempts waiting for capacity in arrival order,
- * attempts parked until a time (a cooldown's end, a backoff), the calls in flight against the
- * account's limit, and the starts of the last minute against its requests-per-minute limit.
- * Touched only by the stream thread; rebuilt from the attempts store after a restart.
+ * attempts parked until a time (a cooldown's end, a backoff), the calls running against the
+ * account's in-flight limit, and the starts of the last minute against its requests-per-minute
+ * limit.
+ *
+ * <p>It is an index over the task's attempts store, rebuilt from it after a restart, and it is
+ * thread-safe: the stream thread fills it, and an HTTP client thread whose call just ended takes
+ * the next attempt from it at once, so a freed slot does not wait for the stream thread. Every
+ * method is atomic; {@link #tryStart(long)} checks the limits and takes the slot in one step.
  */
 public final class Lane {
 
@@ -18,10 +30,13 @@ public final class Lane {
 
     private final int maxInFlight;
     private final Integer requestsPerMinute;
-    private final Deque<String> waiting = new ArrayDeque<>();
+    private final LinkedHashMap<String, Attempt> waiting = new LinkedHashMap<>();
     private final PriorityQueue<Parked> parked = new PriorityQueue<>();
+    /** The live parked entry of each key; queue entries that are not here any more were withdrawn. */
+    private final Map<String, Parked> parkedByKey = new HashMap<>();
+    private final Set<String> running = new HashSet<>();
     private final Deque<Long> recentStarts = new ArrayDeque<>();
-    private int inFlight;
+    private long blockedUntilMs = Long.MIN_VALUE;
 
     /**
      * @param maxInFlight       the most calls at once
@@ -32,28 +47,38 @@ public final class Lane {
         this.requestsPerMinute = requestsPerMinute;
     }
 
-    public void enqueue(String key) {
-        waiting.addLast(key);
+    /** Queues an attempt behind those already waiting. */
+    public synchronized void enqueue(String key, Attempt attempt) {
+        waiting.put(key, attempt);
     }
 
-    /** Holds {@code key} until {@code notBeforeMs}; {@code sequence} keeps arrival order among equal times. */
-    public void park(String key, long notBeforeMs, long sequence) {
-        parked.add(new Parked(notBeforeMs, sequence, key));
+    /** Holds an attempt until {@code notBeforeMs}; {@code sequence} keeps arrival order among equal times. */
+    public synchronized void park(String key, Attempt attempt, long notBeforeMs, long sequence) {
+        Parked entry = new Parked(notBeforeMs, sequence, key, attempt);
+        parked.add(entry);
+        parkedByKey.put(key, entry);
     }
 
     /** Moves the parked attempts whose time has come to the end of the queue. */
-    public void releaseDue(long nowMs) {
+    public synchronized void releaseDue(long nowMs) {
         while (!parked.isEmpty() && parked.peek().notBeforeMs() <= nowMs) {
-            waiting.addLast(parked.poll().key());
+            Parked due = parked.poll();
+            if (parkedByKey.remove(due.key(), due)) {
+                waiting.put(due.key(), due.attempt());
+            }
         }
     }
 
     /**
-     * The next waiting key if the account has room for one more call now (in flight and per
-     * minute), else {@code null}. The caller must call {@link #started(long)} if it starts it.
+     * Starts the next waiting attempt if the account has room for one more call now (not
+     * blocked, under its in-flight and per-minute limits): takes it out of the queue and counts it
+     * as running. The caller must make the call and report its end with {@link #finished(String)}.
+     *
+     * @return the attempt to call, or {@code null} when none may start now
      */
-    public String nextToStart(long nowMs) {
-        if (inFlight >= maxInFlight || waiting.isEmpty()) {
+    public synchronized Start tryStart(long nowMs) {
+        releaseDue(nowMs);
+        if (nowMs < blockedUntilMs || running.size() >= maxInFlight || waiting.isEmpty()) {
             return null;
         }
         if (requestsPerMinute != null) {
@@ -63,42 +88,61 @@ public final class Lane {
             if (recentStarts.size() >= requestsPerMinute) {
                 return null;
             }
+            recentStarts.addLast(nowMs);
         }
-        return waiting.pollFirst();
+        Iterator<Map.Entry<String, Attempt>> first = waiting.entrySet().iterator();
+        Map.Entry<String, Attempt> next = first.next();
+        first.remove();
+        running.add(next.getKey());
+        return new Start(next.getKey(), next.getValue());
+    }
+
+    /** The call of {@code key} ended: its slot is free. */
+    public synchronized void finished(String key) {
+        running.remove(key);
+    }
+
+    /** Starts nothing before {@code untilMs} (a cooldown); an earlier time does not shorten a block. */
+    public synchronized void blockUntil(long untilMs) {
+        blockedUntilMs = Math.max(blockedUntilMs, untilMs);
+    }
+
+    /**
+     * Takes a waiting or parked attempt out of the lane, so that it never starts.
+     *
+     * @return {@code false} when the attempt is not waiting here: its call is running or has ended
+     */
+    public synchronized boolean withdraw(String key) {
+        if (waiting.remove(key) != null) {
+            return true;
+        }
+        return parkedByKey.remove(key) != null;
     }
 
     /** Takes every waiting key out of the queue (parked ones stay parked). */
-    public List<String> takeWaiting() {
-        List<String> keys = new ArrayList<>(waiting);
+    public synchronized List<String> takeWaiting() {
+        List<String> keys = new ArrayList<>(waiting.keySet());
         waiting.clear();
         return keys;
     }
 
-    public void started(long nowMs) {
-        inFlight++;
-        if (requestsPerMinute != null) {
-            recentStarts.addLast(nowMs);
-        }
-    }
-
-    public void finished() {
-        inFlight--;
-    }
-
-    public int inFlight() {
-        return inFlight;
+    public synchronized int inFlight() {
+        return running.size();
     }
 
     /** Attempts waiting: queued for capacity, or parked until a time. */
-    public int queued() {
-        return waiting.size() + parked.size();
+    public synchronized int queued() {
+        return waiting.size() + parkedByKey.size();
     }
 
-    public boolean hasWaiting() {
+    public synchronized boolean hasWaiting() {
         return !waiting.isEmpty();
     }
 
-    private record Parked(long notBeforeMs, long sequence, String key) implements Comparable<Parked> {
+    /** An attempt taken from the lane to be called now. */
+    public record Start(String key, Attempt attempt) {}
+
+    private record Parked(long notBeforeMs, long sequence, String key, Attempt attempt) implements Comparable<Parked> {
         @Override
         public int compareTo(Parked other) {
             int byTime = Long.compare(notBeforeMs, other.notBeforeMs);
