@@ -3,9 +3,8 @@ package dev.tokenrelay;
 import dev.tokenrelay.accounts.StoreAccountStates;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.dispatch.DispatchProcessor;
-import dev.tokenrelay.dispatch.internal.PendingAttempt;
+import dev.tokenrelay.dispatch.internal.PendingAttemptSerde;
 import dev.tokenrelay.intake.IntakeProcessor;
-import dev.tokenrelay.kafka.JsonSerde;
 import dev.tokenrelay.kafka.Topics;
 import dev.tokenrelay.ops.PipelineMetrics;
 import dev.tokenrelay.results.Emission;
@@ -63,9 +62,9 @@ public final class TokenRelayTopology {
 
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(DispatchProcessor.ATTEMPTS_STORE),
-                Topics.KEYS, new JsonSerde<>(PendingAttempt.class)));
+                Topics.KEYS, new PendingAttemptSerde()));
         KStream<String, Emission> dispatch = builder
-                .stream(topics.attempts(), Consumed.with(Topics.KEYS, Topics.ATTEMPTS).withName("attempts"))
+                .stream(topics.attempts(), Consumed.with(Topics.KEYS, Topics.RAW_ATTEMPTS).withName("attempts"))
                 .process(() -> new DispatchProcessor(config, caller, metrics), Named.as("dispatch"),
                         DispatchProcessor.ATTEMPTS_STORE);
         route(dispatch, "dispatch-", topics);

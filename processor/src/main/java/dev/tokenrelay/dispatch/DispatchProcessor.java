@@ -18,6 +18,8 @@ import dev.tokenrelay.schema.AccountState;
 import dev.tokenrelay.schema.Attempt;
 import dev.tokenrelay.schema.AttemptOutcome;
 import dev.tokenrelay.schema.ChatResult;
+import dev.tokenrelay.schema.DeadLetter;
+import dev.tokenrelay.schema.JsonCodec;
 import dev.tokenrelay.schema.ErrorInfo;
 import dev.tokenrelay.schema.ResultStatus;
 import dev.tokenrelay.schema.TrailEntry;
@@ -65,7 +67,7 @@ import org.slf4j.LoggerFactory;
  * forwarded records commit with the delete: no attempt is lost and no result is written twice.
  * The upstream call itself is at-least-once across a crash.
  */
-public final class DispatchProcessor implements Processor<String, Attempt, String, Emission> {
+public final class DispatchProcessor implements Processor<String, byte[], String, Emission> {
 
     /** Attempts queued, parked or in flight, by {@link Attempt#key()}. */
     public static final String ATTEMPTS_STORE = "dispatch-attempts";
@@ -126,15 +128,36 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
     }
 
     @Override
-    public void process(Record<String, Attempt> record) {
-        Attempt attempt = record.value();
-        if (attempt == null || held.containsKey(attempt.key())) {
+    public void process(Record<String, byte[]> record) {
+        if (record.value() == null) {
+            return;
+        }
+        Attempt attempt;
+        try {
+            attempt = JsonCodec.decode(record.value(), Attempt.class);
+        } catch (RuntimeException e) {
+            unreadable(record, e);
+            return;
+        }
+        if (held.containsKey(attempt.key())) {
             return;
         }
         long seq = sequence++;
-        hold(attempt.key(), new PendingAttempt(attempt, seq));
+        hold(attempt.key(), new PendingAttempt(attempt, seq, record.value()));
         admit(attempt.key(), attempt, seq);
         pump(attempt.account(), now());
+    }
+
+    /** An attempts record that is not an attempt: only a foreign producer or a bug writes one. */
+    private void unreadable(Record<String, byte[]> record, RuntimeException e) {
+        String reason = "unreadable attempt: " + e.getMessage();
+        LOG.atWarn().addKeyValue("key", record.key()).log("attempt dead-lettered: {}", reason);
+        LOG.debug("attempt dead-lettered", e);
+        DeadLetter.SourceRecord source = context.recordMetadata()
+                .map(meta -> new DeadLetter.SourceRecord(meta.topic(), meta.partition(), meta.offset()))
+                .orElse(null);
+        String key = record.key() == null ? "unknown" : record.key();
+        emit(new Emission.ToDeadLetter(key, Results.unreadable(null, reason, record.value(), source, now())), now());
     }
 
     @Override
@@ -336,12 +359,14 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
 
     private void hold(String key, PendingAttempt pending) {
         store.put(key, pending);
-        held.put(key, pending);
+        // The JSON is only for the store; the index keeps the decoded attempt.
+        held.put(key, pending.json() == null ? pending : new PendingAttempt(pending.attempt(), pending.sequence()));
     }
 
     /** Drops a finished attempt from the store and from every index over it. */
     private void forget(String key, Attempt attempt) {
-        store.delete(key);
+        // put(null), not delete(): delete reads and decodes the old value only to return it.
+        store.put(key, null);
         held.remove(key);
         lane(attempt.account()).withdraw(key);
         if (attempt.deadline() != null) {
@@ -371,8 +396,13 @@ public final class DispatchProcessor implements Processor<String, Attempt, Strin
         context.forward(new Record<>(emission.key(), emission, now.toEpochMilli()));
     }
 
+    /**
+     * Now, to the millisecond: lanes, cooldowns and parked attempts all compare times in whole
+     * milliseconds, and a finer {@code now} would release a parked attempt in the same millisecond
+     * its account's cooldown ends, while the account still counts as cooling.
+     */
     private Instant now() {
-        return clock.instant();
+        return Instant.ofEpochMilli(clock.millis());
     }
 
     private static Instant cooldownUntil(Outcome outcome, Instant now) {

@@ -30,6 +30,8 @@ public final class Topics {
     public static final Serde<byte[]> RAW_REQUESTS = Serdes.ByteArray();
     public static final Serde<ChatRequest> REQUESTS = new JsonSerde<>(ChatRequest.class);
     public static final Serde<Attempt> ATTEMPTS = new JsonSerde<>(Attempt.class);
+    /** Attempts as the dispatch stage reads them: bytes, decoded and kept as they are by the stage. */
+    public static final Serde<byte[]> RAW_ATTEMPTS = Serdes.ByteArray();
     public static final Serde<ChatResult> RESULTS = new JsonSerde<>(ChatResult.class);
     public static final Serde<AttemptOutcome> OUTCOMES = new JsonSerde<>(AttemptOutcome.class);
     public static final Serde<DeadLetter> DEAD_LETTERS = new JsonSerde<>(DeadLetter.class);

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** What intake does with bad input and with a request id it has already seen. */
+/** What the stages do with bad input, and what intake does with a request id it has already seen. */
 class IntakeIT {
 
     @RegisterExtension
@@ -98,6 +98,26 @@ class IntakeIT {
             assertThat(upstream.calls("only")).isEqualTo(2);
             List<ConsumerRecord<String, ChatResult>> results = relay.results(all -> all.size() >= 2);
             assertThat(results).extracting(ConsumerRecord::key).containsExactly("once", "sentinel");
+        }
+    }
+
+    @Test
+    void shouldDeadLetterAnUnreadableAttemptAndKeepDispatching() {
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 1, ONE_ACCOUNT)) {
+            // Given a record on the attempts topic that is not an attempt
+            relay.sendRawAttempt("only", "{\"not\": \"an attempt\"}");
+
+            // When a good request follows it
+            relay.send(request("after-bad-attempt", null, null));
+
+            // Then the request succeeds, and the bad record is dead-lettered with its bytes and the reason
+            assertThat(relay.awaitResult("after-bad-attempt").status()).isEqualTo(ResultStatus.SUCCEEDED);
+            List<ConsumerRecord<String, DeadLetter>> deadLetters = relay.deadLetters(all -> !all.isEmpty());
+            assertThat(deadLetters).singleElement().satisfies(record -> {
+                assertThat(record.value().reason()).startsWith("unreadable attempt");
+                assertThat(record.value().originalText()).isEqualTo("{\"not\": \"an attempt\"}");
+                assertThat(record.value().source().topic()).endsWith("attempts");
+            });
         }
     }
 }

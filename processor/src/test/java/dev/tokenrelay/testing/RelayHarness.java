@@ -233,10 +233,19 @@ public final class RelayHarness implements AutoCloseable {
     }
 
     public void sendRaw(String key, byte[] value) {
+        sendRawTo(config.topics().requests().name(), key, value);
+    }
+
+    /** Writes a record to the attempts topic as a foreign producer (or a bug) would. */
+    public void sendRawAttempt(String key, String value) {
+        sendRawTo(config.topics().attempts().name(), key, value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void sendRawTo(String topic, String key, byte[] value) {
         try {
-            producer.send(new ProducerRecord<>(config.topics().requests().name(), key, value)).get();
+            producer.send(new ProducerRecord<>(topic, key, value)).get();
         } catch (Exception e) {
-            throw new IllegalStateException("could not produce a request", e);
+            throw new IllegalStateException("could not produce to " + topic, e);
         }
     }
 
