@@ -135,10 +135,6 @@ public final class Lane {
         return waiting.size() + parkedByKey.size();
     }
 
-    public synchronized boolean hasWaiting() {
-        return !waiting.isEmpty();
-    }
-
     /** An attempt taken from the lane to be called now. */
     public record Start(String key, Attempt attempt) {}
 
