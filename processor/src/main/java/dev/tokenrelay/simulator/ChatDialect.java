@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
-import org.apache.hc.core5.http.HttpHeaders;
 import org.apache.hc.core5.http.HttpStatus;
 
 /**
@@ -14,7 +13,7 @@ import org.apache.hc.core5.http.HttpStatus;
  * chunk with the finish reason, a usage chunk when {@code stream_options.include_usage}) ending in
  * {@code data: [DONE]}.
  */
-final class ChatDialect extends Dialect {
+final class ChatDialect extends OpenAiDialect {
 
     ChatDialect(ObjectMapper mapper) {
         super(mapper);
@@ -84,24 +83,6 @@ final class ChatDialect extends Dialect {
             stream.delta(mapper.createObjectNode().put("content", piece));
         }
         return Answer.eventStream(stream.sse.bytes());
-    }
-
-    @Override
-    Answer status(int status, String errorCode) {
-        return routingError(status, OpenAiErrors.statusMessage(status), errorCode);
-    }
-
-    @Override
-    Answer rateLimited(long retryAfterSeconds) {
-        return Answer.json(HttpStatus.SC_TOO_MANY_REQUESTS,
-                        write(OpenAiErrors.body(OpenAiErrors.rateLimitMessage(retryAfterSeconds),
-                                OpenAiErrors.type(HttpStatus.SC_TOO_MANY_REQUESTS), "rate_limit_exceeded")))
-                .withHeader(HttpHeaders.RETRY_AFTER, Long.toString(retryAfterSeconds));
-    }
-
-    @Override
-    Answer routingError(int status, String message, String code) {
-        return Answer.json(status, write(OpenAiErrors.body(message, OpenAiErrors.type(status), code)));
     }
 
     @Override

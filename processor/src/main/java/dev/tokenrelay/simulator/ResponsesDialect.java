@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.apache.hc.core5.http.HttpHeaders;
 import org.apache.hc.core5.http.HttpStatus;
 
 /**
@@ -14,7 +13,7 @@ import org.apache.hc.core5.http.HttpStatus;
  * holds the whole {@code output} and {@code usage}. With {@code stream: false} the answer is that
  * response object as JSON. Errors use OpenAI's error body.
  */
-final class ResponsesDialect extends Dialect {
+final class ResponsesDialect extends OpenAiDialect {
 
     ResponsesDialect(ObjectMapper mapper) {
         super(mapper);
@@ -99,24 +98,6 @@ final class ResponsesDialect extends Dialect {
             stream.textDelta(message.path("id").asText(), piece);
         }
         return Answer.eventStream(stream.bytes());
-    }
-
-    @Override
-    Answer status(int status, String errorCode) {
-        return routingError(status, OpenAiErrors.statusMessage(status), errorCode);
-    }
-
-    @Override
-    Answer rateLimited(long retryAfterSeconds) {
-        return Answer.json(HttpStatus.SC_TOO_MANY_REQUESTS,
-                        write(OpenAiErrors.body(OpenAiErrors.rateLimitMessage(retryAfterSeconds),
-                                OpenAiErrors.type(HttpStatus.SC_TOO_MANY_REQUESTS), "rate_limit_exceeded")))
-                .withHeader(HttpHeaders.RETRY_AFTER, Long.toString(retryAfterSeconds));
-    }
-
-    @Override
-    Answer routingError(int status, String message, String code) {
-        return Answer.json(status, write(OpenAiErrors.body(message, OpenAiErrors.type(status), code)));
     }
 
     @Override
