@@ -259,9 +259,9 @@ public final class DispatchProcessor implements Processor<String, byte[], String
      * queued attempt in the freed slot.
      */
     private void ended(Lane lane, String key, Outcome outcome) {
-        if (outcome instanceof Outcome.Retryable retryable && retryable.cooldown() != null
-                && !retryable.cooldown().isZero()) {
-            lane.blockUntil(clock.millis() + retryable.cooldown().toMillis());
+        Instant cooldownUntil = cooldownUntil(outcome, now());
+        if (cooldownUntil != null) {
+            lane.blockUntil(cooldownUntil.toEpochMilli());
         }
         lane.finished(key);
         completions.add(new Completion(key, outcome));
