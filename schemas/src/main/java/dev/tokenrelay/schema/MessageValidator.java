@@ -1,6 +1,7 @@
 package dev.tokenrelay.schema;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.networknt.schema.Error;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaException;
@@ -10,6 +11,8 @@ import com.networknt.schema.SchemaRegistryConfig;
 import com.networknt.schema.SpecificationVersion;
 import com.networknt.schema.path.NodePath;
 import com.networknt.schema.path.PathType;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
@@ -117,7 +120,35 @@ public final class MessageValidator {
 
     /** As {@link #readRequest(byte[])}, for a value already parsed with {@link JsonCodec#parseTree}. */
     public ChatRequest readRequest(JsonNode tree) throws InvalidMessageException {
-        return read(MessageType.CHAT_REQUEST, tree, ChatRequest.class);
+        validate(MessageType.CHAT_REQUEST, tree);
+        return requestOf(tree);
+    }
+
+    /**
+     * The record of a request tree the schema accepted. It is built from the tree's own nodes:
+     * data binding would copy the body node by node, and this runs once for every request.
+     */
+    private static ChatRequest requestOf(JsonNode tree) throws InvalidMessageException {
+        JsonNode body = tree.get("body");
+        if (!(body instanceof ObjectNode object)) {
+            throw new InvalidMessageException("/body", "object expected");
+        }
+        Instant deadline = null;
+        JsonNode deadlineText = tree.get("deadline");
+        if (deadlineText != null) {
+            try {
+                deadline = InstantText.parse(deadlineText.asText().trim());
+            } catch (DateTimeParseException e) {
+                throw new InvalidMessageException("/deadline", "not an ISO-8601 instant");
+            }
+        }
+        return new ChatRequest(tree.get("id").asText(), tree.path("generation").asInt(0), object,
+                textOrNull(tree, "pool"), textOrNull(tree, "account"), deadline, tree.get("metadata"));
+    }
+
+    private static String textOrNull(JsonNode tree, String field) {
+        JsonNode value = tree.get(field);
+        return value == null || value.isNull() ? null : value.asText();
     }
 
     /**

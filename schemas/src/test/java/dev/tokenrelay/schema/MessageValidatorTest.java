@@ -80,6 +80,24 @@ class MessageValidatorTest {
         assertThat(request.submissionKey()).isEqualTo("r1");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "\"id\":\"r1\"",
+            "\"id\":\"r1\",\"generation\":2,\"pool\":\"p\",\"metadata\":{\"k\":[1,{\"x\":null}]}",
+            "\"id\":\"r1\",\"account\":\"a\",\"deadline\":\"2030-01-31T12:00:00Z\"",
+            "\"id\":\"r1\",\"deadline\":\"2030-01-31T12:00:00.123456789Z\""})
+    void shouldReadTheSameRecordAsDataBindingDoes(String fields) throws Exception {
+        // Given a valid request
+        String json = request(fields, "\"model\":\"m\",\"n\":1,\"messages\":" + MESSAGES);
+
+        // When it is read by the validator and by the codec
+        ChatRequest read = validator.readRequest(bytes(json));
+        ChatRequest bound = JsonCodec.decode(bytes(json), ChatRequest.class);
+
+        // Then both records are equal, field by field
+        assertThat(read).isEqualTo(bound);
+    }
+
     @Test
     void shouldReadAReplayGeneration() throws Exception {
         // Given a re-submission with generation 3
