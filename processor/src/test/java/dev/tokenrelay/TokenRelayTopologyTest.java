@@ -1,0 +1,206 @@
+package dev.tokenrelay;
+
+import static dev.tokenrelay.testing.RelayHarness.request;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+import static org.awaitility.Awaitility.await;
+
+import dev.tokenrelay.config.ConfigLoader;
+import dev.tokenrelay.config.TokenRelayConfig;
+import dev.tokenrelay.kafka.Topics;
+import dev.tokenrelay.schema.Attempt;
+import dev.tokenrelay.schema.AttemptOutcome;
+import dev.tokenrelay.schema.ChatRequest;
+import dev.tokenrelay.schema.ChatResult;
+import dev.tokenrelay.schema.DeadLetter;
+import dev.tokenrelay.schema.JsonCodec;
+import dev.tokenrelay.schema.OutcomeKind;
+import dev.tokenrelay.schema.ResultStatus;
+import dev.tokenrelay.schema.TrailEntry;
+import dev.tokenrelay.simulator.Behaviour;
+import dev.tokenrelay.simulator.SimulatedUpstream;
+import dev.tokenrelay.testing.Upstream;
+import dev.tokenrelay.upstream.Providers;
+import dev.tokenrelay.upstream.UpstreamCaller;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole topology in a {@link TopologyTestDriver}: the same topology the processor runs, with
+ * real HTTP calls to the simulated upstream on 127.0.0.1, but no broker, so each case takes
+ * milliseconds. Records written to the attempts topic are fed back to the dispatch stage by the
+ * driver, as the broker would. The broker tests (the pipeline ITs) cover what this cannot:
+ * exactly-once, restarts, more than one instance.
+ */
+class TokenRelayTopologyTest {
+
+    @RegisterExtension
+    static final Upstream UPSTREAM = new Upstream();
+
+    private static final String YAML = """
+            pools:
+              main:
+                accounts: [first, second]
+            accounts:
+              first:  { provider: openai-chat, baseUrl: "%s" }
+              second: { provider: openai-chat, baseUrl: "%s" }
+            """;
+
+    @TempDir
+    Path stateDir;
+
+    private UpstreamCaller caller;
+    private TopologyTestDriver driver;
+    private TestInputTopic<String, byte[]> requests;
+    private TestInputTopic<String, byte[]> attemptsIn;
+    private TestOutputTopic<String, Attempt> attempts;
+    private TestOutputTopic<String, ChatResult> results;
+    private TestOutputTopic<String, AttemptOutcome> outcomes;
+    private TestOutputTopic<String, DeadLetter> deadLetters;
+
+    @AfterEach
+    void close() {
+        if (driver != null) {
+            driver.close();
+        }
+        if (caller != null) {
+            caller.close();
+        }
+    }
+
+    @Test
+    void shouldAnswerARequestWithOneCallToTheFirstAccount() throws Exception {
+        // Given a fill-first pool whose first account answers
+        SimulatedUpstream upstream = start();
+        upstream.script("first", Behaviour.reply("hello"));
+
+        // When a request arrives
+        send(request("r1", null, null));
+
+        // Then one attempt went to the first account, and its result is the completion
+        ChatResult result = awaitResult();
+        assertThat(result.id()).isEqualTo("r1");
+        assertThat(result.status()).isEqualTo(ResultStatus.SUCCEEDED);
+        assertThat(result.completion().at("/choices/0/message/content").asText()).isEqualTo("hello");
+        assertThat(attempts.readKeyValuesToList()).extracting(kv -> kv.key).containsExactly("first");
+        assertThat(outcomes.readValuesToList()).extracting(o -> o.attempt().outcome())
+                .containsExactly(OutcomeKind.SUCCESS);
+        assertThat(upstream.calls("first")).isEqualTo(1);
+        assertThat(upstream.calls("second")).isZero();
+    }
+
+    @Test
+    void shouldFailOverThroughTheAttemptsTopicToTheNextAccount() throws Exception {
+        // Given a first account that answers 500 and a second that answers
+        SimulatedUpstream upstream = start();
+        upstream.script("first", Behaviour.status(500));
+        upstream.script("second", Behaviour.reply("from second"));
+
+        // When a request arrives
+        send(request("r2", null, null));
+
+        // Then the second attempt was written keyed by the second account, and the result has both in its trail
+        ChatResult result = awaitResult();
+        assertThat(result.status()).isEqualTo(ResultStatus.SUCCEEDED);
+        assertThat(result.attempts()).extracting(TrailEntry::account, TrailEntry::httpStatus)
+                .containsExactly(tuple("first", 500),
+                        tuple("second", 200));
+        assertThat(attempts.readKeyValuesToList()).extracting(kv -> kv.key).containsExactly("first", "second");
+        assertThat(outcomes.readValuesToList()).hasSize(2);
+    }
+
+    @Test
+    void shouldCallOnceForARequestIdSubmittedTwice() throws Exception {
+        // Given an account that answers
+        SimulatedUpstream upstream = start();
+        upstream.script("first", Behaviour.echo());
+
+        // When the same request arrives twice
+        send(request("twice", null, null));
+        send(request("twice", null, null));
+
+        // Then intake made one attempt, and the upstream saw one call
+        assertThat(awaitResult().id()).isEqualTo("twice");
+        assertThat(attempts.readKeyValuesToList()).hasSize(1);
+        assertThat(upstream.calls("first")).isEqualTo(1);
+        assertThat(results.isEmpty()).isTrue();
+    }
+
+    @Test
+    void shouldDeadLetterAnAttemptsRecordThatIsNotAnAttempt() throws Exception {
+        // Given a running topology
+        start();
+
+        // When a record that is not an attempt arrives on the attempts topic
+        attemptsIn.pipeInput("first", "[1, 2]".getBytes(StandardCharsets.UTF_8));
+
+        // Then it is dead-lettered with its bytes and the reason, and no call or result follows
+        List<DeadLetter> letters = deadLetters.readValuesToList();
+        assertThat(letters).singleElement().satisfies(letter -> {
+            assertThat(letter.reason()).startsWith("unreadable attempt");
+            assertThat(letter.originalText()).isEqualTo("[1, 2]");
+        });
+        assertThat(results.isEmpty()).isTrue();
+    }
+
+    private SimulatedUpstream start() throws Exception {
+        SimulatedUpstream upstream = UPSTREAM.get();
+        TokenRelayConfig config = ConfigLoader.parse(
+                YAML.formatted(upstream.baseUrl("first"), upstream.baseUrl("second")), "test configuration");
+        caller = UpstreamCaller.create(config, Providers.builtIn(), Clock.systemUTC());
+        StreamsBuilder builder = new StreamsBuilder();
+        TokenRelayTopology.build(builder, config, caller);
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "topology-test");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        driver = new TopologyTestDriver(builder.build(), props);
+        Topics topics = new Topics(config.topics());
+        requests = driver.createInputTopic(topics.requests(), Topics.KEYS.serializer(), Topics.RAW_REQUESTS.serializer());
+        attemptsIn = driver.createInputTopic(topics.attempts(), Topics.KEYS.serializer(),
+                Topics.RAW_ATTEMPTS.serializer());
+        attempts = driver.createOutputTopic(topics.attempts(), Topics.KEYS.deserializer(),
+                Topics.ATTEMPTS.deserializer());
+        results = driver.createOutputTopic(topics.results(), Topics.KEYS.deserializer(), Topics.RESULTS.deserializer());
+        outcomes = driver.createOutputTopic(topics.outcomes(), Topics.KEYS.deserializer(),
+                Topics.OUTCOMES.deserializer());
+        deadLetters = driver.createOutputTopic(topics.deadLetter(), Topics.KEYS.deserializer(),
+                Topics.DEAD_LETTERS.deserializer());
+        return upstream;
+    }
+
+    private void send(ChatRequest request) {
+        requests.pipeInput(new TestRecord<>(request.id(), JsonCodec.encode(request), Instant.now()));
+    }
+
+    /**
+     * Advances the driver's wall clock, which runs the dispatch stage's drain, until a result is
+     * written: the call itself completes on an HTTP client thread, in real time.
+     */
+    private ChatResult awaitResult() {
+        List<ChatResult> read = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(10)).pollInSameThread().pollInterval(Duration.ofMillis(5)).until(() -> {
+            driver.advanceWallClockTime(Duration.ofMillis(20));
+            read.addAll(results.readValuesToList());
+            return !read.isEmpty();
+        });
+        assertThat(read).hasSize(1);
+        return read.get(0);
+    }
+}
