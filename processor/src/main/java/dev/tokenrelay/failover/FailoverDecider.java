@@ -123,7 +123,11 @@ public final class FailoverDecider {
         if (request.pinned()) {
             choice = waitFor(attempt.account(), attempt.pool(), states, now, attempt.deadline());
         } else {
-            choice = selector.chooseOrWait(attempt.pool(), models.excluded(attempt.triedAccounts(), request.model()),
+            // The attempt's own account stays a candidate even when the trail has it: a same-account
+            // retry was granted when this attempt was made, and it has not been called yet.
+            Set<String> tried = new HashSet<>(attempt.triedAccounts());
+            tried.remove(attempt.account());
+            choice = selector.chooseOrWait(attempt.pool(), models.excluded(tried, request.model()),
                     request.id(), states, now, attempt.deadline());
         }
         if (choice instanceof Choice.Chosen chosen) {

@@ -724,6 +724,23 @@ class FailoverDeciderTest {
         }
 
         @Test
+        void shouldKeepARetryOfTheSameAccountWaitingWhenTheAccountCoolsAgain() throws ConfigException {
+            // Given the retry of the only account, queued after a 429, whose account starts cooling again
+            Attempt first = first(unpinned("solo"), "s", "solo");
+            Outcome.Retryable tooMany = retryableStatus(429, Duration.ofSeconds(2));
+            Attempt retry = new Attempt(first.request(), 2, "s", "solo", List.of(entry(first, tooMany)), null, NOW);
+            States states = new States().cooling("s", Duration.ofSeconds(3));
+
+            // When it is redirected
+            Attempt waiting = next(withRetries(1).redirect(retry, states, NOW));
+
+            // Then it keeps its place on that account until the new cooldown ends: the retry was granted already
+            assertThat(waiting.account()).isEqualTo("s");
+            assertThat(waiting.number()).isEqualTo(2);
+            assertThat(waiting.notBefore()).isEqualTo(NOW.plusSeconds(3));
+        }
+
+        @Test
         void shouldKeepAPinnedAttemptWaitingForItsAccountsCooldown() {
             // Given an attempt pinned to a, which cools for 2 s
             Attempt attempt = first(request("main", "a", null), "a", "main");
