@@ -143,6 +143,27 @@ class TokenRelayTopologyTest {
     }
 
     @Test
+    void shouldStartOnlyWhatTheTokensPerMinuteLimitAllows() throws Exception {
+        // Given an account allowing 100 tokens a minute, whose answers take 200 ms and report their usage
+        SimulatedUpstream upstream = start(YAML.replace("first:  { provider: openai-chat,",
+                "first:  { provider: openai-chat, tokensPerMinute: 100,"));
+        upstream.script("first", Behaviour.reply("short").after(Duration.ofMillis(200)));
+
+        // When three requests arrive at once, each allowing 60 output tokens (a 60-token estimate)
+        for (int i = 1; i <= 3; i++) {
+            ChatRequest plain = request("t" + i, null, null);
+            send(new ChatRequest(plain.id(), 0, plain.body().deepCopy().put("max_tokens", 60), null, null, null, null));
+        }
+
+        // Then each started only when the one before it ended and counted what it really used, so no
+        // two calls ever overlapped, and all three were answered by the first account
+        List<ChatResult> answered = awaitResults(3);
+        assertThat(answered).allSatisfy(result -> assertThat(result.status()).isEqualTo(ResultStatus.SUCCEEDED));
+        assertThat(upstream.calls("first")).isEqualTo(3);
+        assertThat(upstream.peakConcurrency("first")).isEqualTo(1);
+    }
+
+    @Test
     void shouldDeadLetterAnAttemptsRecordThatIsNotAnAttempt() throws Exception {
         // Given a running topology
         start();
@@ -160,9 +181,13 @@ class TokenRelayTopologyTest {
     }
 
     private SimulatedUpstream start() throws Exception {
+        return start(YAML);
+    }
+
+    private SimulatedUpstream start(String yaml) throws Exception {
         SimulatedUpstream upstream = UPSTREAM.get();
         TokenRelayConfig config = ConfigLoader.parse(
-                YAML.formatted(upstream.baseUrl("first"), upstream.baseUrl("second")), "test configuration");
+                yaml.formatted(upstream.baseUrl("first"), upstream.baseUrl("second")), "test configuration");
         caller = UpstreamCaller.create(config, Providers.builtIn(), Clock.systemUTC());
         StreamsBuilder builder = new StreamsBuilder();
         TokenRelayTopology.build(builder, config, caller);
@@ -194,13 +219,17 @@ class TokenRelayTopologyTest {
      * written: the call itself completes on an HTTP client thread, in real time.
      */
     private ChatResult awaitResult() {
+        return awaitResults(1).get(0);
+    }
+
+    private List<ChatResult> awaitResults(int count) {
         List<ChatResult> read = new ArrayList<>();
         await().atMost(Duration.ofSeconds(10)).pollInSameThread().pollInterval(Duration.ofMillis(5)).until(() -> {
             driver.advanceWallClockTime(Duration.ofMillis(20));
             read.addAll(results.readValuesToList());
-            return !read.isEmpty();
+            return read.size() >= count;
         });
-        assertThat(read).hasSize(1);
-        return read.get(0);
+        assertThat(read).hasSize(count);
+        return read;
     }
 }

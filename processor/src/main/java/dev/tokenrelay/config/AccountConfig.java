@@ -19,6 +19,9 @@ import java.util.Set;
  * @param maxInFlight the most concurrent calls; optional (at least 1), absent means
  *     {@link ProcessorSettings#defaultMaxInFlight()}
  * @param requestsPerMinute the most calls started in any 60 s; optional (at least 1), absent means no limit
+ * @param tokensPerMinute the most tokens the calls started in any 60 s may use, each call counted by
+ *     an estimate when it starts (its prompt at four characters a token plus its {@code max_tokens})
+ *     and by the usage its response reports once it ends; optional (at least 1), absent means no limit
  * @param connectTimeout how long to wait for a connection; default 5s
  * @param responseTimeout how long a call may take in all, from its start to the end of the response; default 120s
  * @param headers extra HTTP headers sent with every call of this account, e.g. a ChatGPT account id
@@ -30,7 +33,7 @@ import java.util.Set;
  *     {@code apiKey}; default none
  */
 public record AccountConfig(ProviderType provider, URI baseUrl, Secret apiKey, List<String> models, Integer maxInFlight,
-        Integer requestsPerMinute, Duration connectTimeout, Duration responseTimeout, Map<String, String> headers,
+        Integer requestsPerMinute, Integer tokensPerMinute, Duration connectTimeout, Duration responseTimeout, Map<String, String> headers,
         Map<String, String> modelMap, OAuthConfig oauth) {
 
     /** Default {@link #connectTimeout()}. */
@@ -51,6 +54,9 @@ public record AccountConfig(ProviderType provider, URI baseUrl, Secret apiKey, L
         if (requestsPerMinute != null && requestsPerMinute < 1) {
             throw new InvalidConfigException("requestsPerMinute", "must be at least 1, got " + requestsPerMinute);
         }
+        if (tokensPerMinute != null && tokensPerMinute < 1) {
+            throw new InvalidConfigException("tokensPerMinute", "must be at least 1, got " + tokensPerMinute);
+        }
         connectTimeout = Settings.positive(connectTimeout, DEFAULT_CONNECT_TIMEOUT, "connectTimeout");
         responseTimeout = Settings.positive(responseTimeout, DEFAULT_RESPONSE_TIMEOUT, "responseTimeout");
         headers = checkHeaders(headers);
@@ -62,7 +68,7 @@ public record AccountConfig(ProviderType provider, URI baseUrl, Secret apiKey, L
 
     /** An account with a base URL and a key and every other setting at its default. */
     public AccountConfig(ProviderType provider, URI baseUrl, Secret apiKey) {
-        this(provider, baseUrl, apiKey, null, null, null, null, null, null, null, null);
+        this(provider, baseUrl, apiKey, null, null, null, null, null, null, null, null, null);
     }
 
     /** {@link #maxInFlight()} when set, else the processor-wide default. */

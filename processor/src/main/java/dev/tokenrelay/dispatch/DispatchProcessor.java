@@ -8,6 +8,7 @@ import dev.tokenrelay.config.AccountConfig;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.dispatch.internal.Lane;
 import dev.tokenrelay.dispatch.internal.PendingAttempt;
+import dev.tokenrelay.dispatch.internal.TokenCount;
 import dev.tokenrelay.failover.Decision;
 import dev.tokenrelay.failover.FailoverDecider;
 import dev.tokenrelay.ops.PipelineMetrics;
@@ -212,7 +213,8 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         return lanes.computeIfAbsent(account, id -> {
             AccountConfig accountConfig = config.accounts().get(id);
             return accountConfig == null ? new Lane(1, null)
-                    : new Lane(UpstreamCaller.maxInFlight(config, accountConfig), accountConfig.requestsPerMinute());
+                    : new Lane(UpstreamCaller.maxInFlight(config, accountConfig), accountConfig.requestsPerMinute(),
+                            accountConfig.tokensPerMinute());
         });
     }
 
@@ -263,7 +265,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         if (cooldownUntil != null) {
             lane.blockUntil(cooldownUntil.toEpochMilli());
         }
-        lane.finished(key);
+        lane.finished(key, TokenCount.used(outcome));
         completions.add(new Completion(key, outcome));
         if (closed || REFILLING.get()) {
             return;

@@ -504,6 +504,24 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void shouldReadPerMinuteLimitsAndRejectZero() throws ConfigException {
+        // Given an account with both per-minute limits, and one with a tokens-per-minute limit of 0
+        String limits = MINIMAL.replace("baseUrl: https://api.example.com/v1",
+                "baseUrl: https://api.example.com/v1\n    requestsPerMinute: 500\n    tokensPerMinute: 30000");
+        String zero = MINIMAL.replace("baseUrl: https://api.example.com/v1",
+                "baseUrl: https://api.example.com/v1\n    tokensPerMinute: 0");
+
+        // When they are read
+        AccountConfig account = ConfigLoader.parse(limits, "tokenrelay.yaml").account("a");
+        ConfigException error = parseError(zero);
+
+        // Then the limits are kept, and the zero is an error at its path
+        assertThat(account.requestsPerMinute()).isEqualTo(500);
+        assertThat(account.tokensPerMinute()).isEqualTo(30000);
+        assertThat(error).hasMessage("tokenrelay.yaml: accounts.a.tokensPerMinute: must be at least 1, got 0");
+    }
+
+    @Test
     void shouldPassKafkaPropertiesThroughAsStrings() throws ConfigException {
         // Given a Kafka section with bootstrap servers and pass-through properties of several types
         String yaml = MINIMAL + """

@@ -12,7 +12,7 @@ class ModelNamesTest {
 
     private static AccountConfig account(List<String> models, Map<String, String> modelMap) {
         return new AccountConfig(ProviderType.OPENAI_CHAT, URI.create("https://a.example.com/v1"), null, models, null,
-                null, null, null, null, modelMap, null);
+                null, null, null, null, null, modelMap, null);
     }
 
     @Test

@@ -5,19 +5,17 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
-import java.util.Set;
 
 /**
  * One account's queue inside a dispatch task: attempts waiting for capacity in arrival order,
  * attempts parked until a time (a cooldown's end, a backoff), the calls running against the
- * account's in-flight limit, and the starts of the last minute against its requests-per-minute
- * limit.
+ * account's in-flight limit, and the starts of the last minute against its requests-per-minute and
+ * tokens-per-minute limits.
  *
  * <p>It is an index over the task's attempts store, rebuilt from it after a restart, and it is
  * thread-safe: the stream thread fills it, and an HTTP client thread whose call just ended takes
@@ -30,12 +28,16 @@ public final class Lane {
 
     private final int maxInFlight;
     private final Integer requestsPerMinute;
+    private final Integer tokensPerMinute;
     private final LinkedHashMap<String, Attempt> waiting = new LinkedHashMap<>();
     private final PriorityQueue<Parked> parked = new PriorityQueue<>();
     /** The live parked entry of each key; queue entries that are not here any more were withdrawn. */
     private final Map<String, Parked> parkedByKey = new HashMap<>();
-    private final Set<String> running = new HashSet<>();
+    /** The calls running, with what they count against the tokens-per-minute limit (null without one). */
+    private final Map<String, Spent> running = new HashMap<>();
     private final Deque<Long> recentStarts = new ArrayDeque<>();
+    private final Deque<Spent> recentTokens = new ArrayDeque<>();
+    private long tokensInWindow;
     private long blockedUntilMs = Long.MIN_VALUE;
 
     /**
@@ -43,8 +45,19 @@ public final class Lane {
      * @param requestsPerMinute the most calls started in any 60 s, {@code null} for no limit
      */
     public Lane(int maxInFlight, Integer requestsPerMinute) {
+        this(maxInFlight, requestsPerMinute, null);
+    }
+
+    /**
+     * @param maxInFlight       the most calls at once
+     * @param requestsPerMinute the most calls started in any 60 s, {@code null} for no limit
+     * @param tokensPerMinute   the most tokens (see {@link TokenCount}) used by the calls started in
+     *                          any 60 s, {@code null} for no limit
+     */
+    public Lane(int maxInFlight, Integer requestsPerMinute, Integer tokensPerMinute) {
         this.maxInFlight = maxInFlight;
         this.requestsPerMinute = requestsPerMinute;
+        this.tokensPerMinute = tokensPerMinute;
     }
 
     /** Queues an attempt behind those already waiting. */
@@ -72,7 +85,10 @@ public final class Lane {
     /**
      * Starts the next waiting attempt if the account has room for one more call now (not
      * blocked, under its in-flight and per-minute limits): takes it out of the queue and counts it
-     * as running. The caller must make the call and report its end with {@link #finished(String)}.
+     * as running. The caller must make the call and report its end with
+     * {@link #finished(String, Integer)}. The queue keeps its order: when the first attempt does not
+     * fit the token limit, none after it starts either. One that exceeds the whole limit on its own
+     * starts when no other call counts in the window.
      *
      * @return the attempt to call, or {@code null} when none may start now
      */
@@ -88,18 +104,42 @@ public final class Lane {
             if (recentStarts.size() >= requestsPerMinute) {
                 return null;
             }
-            recentStarts.addLast(nowMs);
         }
         Iterator<Map.Entry<String, Attempt>> first = waiting.entrySet().iterator();
         Map.Entry<String, Attempt> next = first.next();
+        Spent spent = null;
+        if (tokensPerMinute != null) {
+            while (!recentTokens.isEmpty() && recentTokens.peekFirst().atMs <= nowMs - MINUTE_MS) {
+                Spent expired = recentTokens.pollFirst();
+                expired.inWindow = false;
+                tokensInWindow -= expired.tokens;
+            }
+            int estimate = TokenCount.estimate(next.getValue().request());
+            if (tokensInWindow > 0 && tokensInWindow + estimate > tokensPerMinute) {
+                return null;
+            }
+            spent = new Spent(nowMs, estimate);
+            recentTokens.addLast(spent);
+            tokensInWindow += estimate;
+        }
+        if (requestsPerMinute != null) {
+            recentStarts.addLast(nowMs);
+        }
         first.remove();
-        running.add(next.getKey());
+        running.put(next.getKey(), spent);
         return new Start(next.getKey(), next.getValue());
     }
 
-    /** The call of {@code key} ended: its slot is free. */
-    public synchronized void finished(String key) {
-        running.remove(key);
+    /**
+     * The call of {@code key} ended: its slot is free. It used {@code tokens}, as its response
+     * reports, or {@code null} when it reports none: the estimate it started with keeps counting.
+     */
+    public synchronized void finished(String key, Integer tokens) {
+        Spent spent = running.remove(key);
+        if (spent != null && tokens != null && spent.inWindow) {
+            tokensInWindow += tokens - spent.tokens;
+            spent.tokens = tokens;
+        }
     }
 
     /** Starts nothing before {@code untilMs} (a cooldown); an earlier time does not shorten a block. */
@@ -133,6 +173,18 @@ public final class Lane {
     /** Attempts waiting: queued for capacity, or parked until a time. */
     public synchronized int queued() {
         return waiting.size() + parkedByKey.size();
+    }
+
+    /** What one call counts against the tokens-per-minute limit, while it is inside the window. */
+    private static final class Spent {
+        final long atMs;
+        int tokens;
+        boolean inWindow = true;
+
+        Spent(long atMs, int tokens) {
+            this.atMs = atMs;
+            this.tokens = tokens;
+        }
     }
 
     /** An attempt taken from the lane to be called now. */

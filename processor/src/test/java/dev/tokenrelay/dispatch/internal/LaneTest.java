@@ -36,7 +36,7 @@ class LaneTest {
         assertThat(started).containsExactly("r1", "r2");
         assertThat(lane.inFlight()).isEqualTo(2);
         assertThat(lane.queued()).isEqualTo(1);
-        lane.finished("r1");
+        lane.finished("r1", null);
         assertThat(startAll(lane, NOW)).containsExactly("r3");
     }
 
@@ -57,6 +57,56 @@ class LaneTest {
         assertThat(now).containsExactly("r1", "r2");
         assertThat(withinTheMinute).isEmpty();
         assertThat(aMinuteLater).containsExactly("r3", "r4");
+    }
+
+    @Test
+    void shouldStartNoMoreEstimatedTokensThanTheTokensPerMinuteInAnyMinute() {
+        // Given a lane allowing 100 tokens a minute and attempts estimated at 40 tokens each
+        Lane lane = new Lane(100, null, 100);
+        for (int i = 1; i <= 4; i++) {
+            lane.enqueue("r" + i, attempt("r" + i, 40));
+        }
+
+        // When attempts start now and a minute later
+        List<String> now = startAll(lane, NOW);
+        List<String> aMinuteLater = startAll(lane, NOW + 60_000);
+
+        // Then two fit now (80 tokens, a third would make 120), and the next two once the first left the window
+        assertThat(now).containsExactly("r1", "r2");
+        assertThat(aMinuteLater).containsExactly("r3", "r4");
+    }
+
+    @Test
+    void shouldCountWhatACallUsedOnceItEnds() {
+        // Given a lane allowing 100 tokens a minute, two calls of 40 estimated tokens running and one waiting
+        Lane lane = new Lane(100, null, 100);
+        for (int i = 1; i <= 3; i++) {
+            lane.enqueue("r" + i, attempt("r" + i, 40));
+        }
+        assertThat(startAll(lane, NOW)).containsExactly("r1", "r2");
+
+        // When the two calls end, their responses reporting 10 tokens each
+        lane.finished("r1", 10);
+        lane.finished("r2", 10);
+
+        // Then the third fits in the same minute (10 + 10 + 40)
+        assertThat(startAll(lane, NOW + 1_000)).containsExactly("r3");
+    }
+
+    @Test
+    void shouldStartAnAttemptLargerThanTheWholeLimitWhenNothingElseCounts() {
+        // Given a lane allowing 100 tokens a minute, a small attempt and then one estimated at 500
+        Lane lane = new Lane(100, null, 100);
+        lane.enqueue("small", attempt("small", 10));
+        lane.enqueue("huge", attempt("huge", 500));
+
+        // When attempts start now and a minute later
+        List<String> now = startAll(lane, NOW);
+        List<String> aMinuteLater = startAll(lane, NOW + 60_000);
+
+        // Then the huge one waits for an empty window instead of waiting forever
+        assertThat(now).containsExactly("small");
+        assertThat(aMinuteLater).containsExactly("huge");
     }
 
     @Test
@@ -142,7 +192,7 @@ class LaneTest {
                     peak.accumulateAndGet(running.incrementAndGet(), Math::max);
                     calls.incrementAndGet();
                     running.decrementAndGet();
-                    lane.finished(start.key());
+                    lane.finished(start.key(), null);
                 }
                 return null;
             }));
@@ -170,8 +220,13 @@ class LaneTest {
     }
 
     private static Attempt attempt(String id) {
-        ChatRequest request = new ChatRequest(id, 0, JsonNodeFactory.instance.objectNode().put("model", "m"), null, null,
-                null, null);
+        return attempt(id, 1);
+    }
+
+    /** An attempt whose request is estimated at {@code tokens}: an empty prompt and that max_tokens. */
+    private static Attempt attempt(String id, int tokens) {
+        ChatRequest request = new ChatRequest(id, 0,
+                JsonNodeFactory.instance.objectNode().put("model", "m").put("max_tokens", tokens), null, null, null, null);
         return new Attempt(request, 1, "a", "main", List.of(), null, Instant.ofEpochMilli(NOW));
     }
 }
