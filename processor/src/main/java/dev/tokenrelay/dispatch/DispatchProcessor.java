@@ -50,7 +50,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The dispatch stage (design section 2). It owns the accounts of its partition, so their
- * in-flight and per-minute limits, queues and cooldowns are plain local state. It never blocks
+ * in-flight and per-minute limits, queues and cooldowns are state of this task alone, shared only
+ * with the HTTP threads of its own calls. It never blocks
  * the stream thread:
  * <ul>
  *   <li>{@code process()} writes the attempt to a changelogged store and starts the call if the
