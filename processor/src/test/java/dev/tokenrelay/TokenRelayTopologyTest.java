@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import dev.tokenrelay.config.ConfigLoader;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.kafka.Topics;
+import dev.tokenrelay.schema.AccountState;
 import dev.tokenrelay.schema.Attempt;
 import dev.tokenrelay.schema.AttemptOutcome;
 import dev.tokenrelay.schema.ChatRequest;
@@ -73,6 +74,8 @@ class TokenRelayTopologyTest {
     private TestOutputTopic<String, ChatResult> results;
     private TestOutputTopic<String, AttemptOutcome> outcomes;
     private TestOutputTopic<String, DeadLetter> deadLetters;
+    private TestOutputTopic<String, AccountState> accountStates;
+    private final List<AccountState> statesSeen = new ArrayList<>();
 
     @AfterEach
     void close() {
@@ -164,6 +167,50 @@ class TokenRelayTopologyTest {
     }
 
     @Test
+    void shouldDisableAFailingAccountAndEnableItAgainAfterASuccessfulProbe() throws Exception {
+        // Given a rule that disables an account after one failure and probes it 1.5 s later, and a
+        // first account that fails once and then answers
+        SimulatedUpstream upstream = start(YAML + """
+                policy:
+                  defaultCooldown: 50ms
+                  disable: {afterFailures: 1, within: 1m, probeAfter: 1500ms}
+                """);
+        upstream.script("first", Behaviour.status(500), Behaviour.reply("first is back"));
+        upstream.script("second", Behaviour.reply("from second"));
+
+        // When a request fails on the first account, and a second request follows at once
+        send(request("d1", null, null));
+        assertThat(awaitResult().attempts()).extracting(TrailEntry::account).containsExactly("first", "second");
+        AccountState disabled = lastState("first");
+        send(request("d2", null, null));
+        ChatResult whileDisabled = awaitResult();
+
+        // Then the first account is disabled until its probe, and the second request does not call it
+        assertThat(disabled.disabled()).isTrue();
+        assertThat(disabled.probeAt()).isNotNull();
+        assertThat(disabled.coolingUntil()).isEqualTo(disabled.probeAt());
+        assertThat(whileDisabled.attempts()).extracting(TrailEntry::account).containsExactly("second");
+        assertThat(upstream.calls("first")).isEqualTo(1);
+
+        // When a request arrives once the probe is due
+        // (intake reads the driver's wall clock, dispatch the system clock: both must pass the probe time)
+        await().atMost(Duration.ofSeconds(5)).pollInSameThread().pollInterval(Duration.ofMillis(5)).until(() -> {
+            driver.advanceWallClockTime(Duration.ofMillis(20));
+            return Instant.now().isAfter(disabled.probeAt());
+        });
+        send(request("d3", null, null));
+
+        // Then the probe call goes to the first account, succeeds, and enables it again
+        ChatResult probed = awaitResult();
+        assertThat(probed.attempts()).extracting(TrailEntry::account).containsExactly("first");
+        assertThat(probed.completion().at("/choices/0/message/content").asText()).isEqualTo("first is back");
+        AccountState enabled = lastState("first");
+        assertThat(enabled.disabled()).isFalse();
+        assertThat(enabled.probeAt()).isNull();
+        assertThat(enabled.reason()).isEqualTo("recovered");
+    }
+
+    @Test
     void shouldDeadLetterAnAttemptsRecordThatIsNotAnAttempt() throws Exception {
         // Given a running topology
         start();
@@ -207,7 +254,16 @@ class TokenRelayTopologyTest {
                 Topics.OUTCOMES.deserializer());
         deadLetters = driver.createOutputTopic(topics.deadLetter(), Topics.KEYS.deserializer(),
                 Topics.DEAD_LETTERS.deserializer());
+        accountStates = driver.createOutputTopic(topics.accounts(), Topics.KEYS.deserializer(),
+                Topics.ACCOUNT_STATES.deserializer());
         return upstream;
+    }
+
+    /** The last state written to the accounts topic for {@code account}. */
+    private AccountState lastState(String account) {
+        accountStates.readKeyValuesToList().stream().filter(kv -> kv.key.equals(account))
+                .forEach(kv -> statesSeen.add(kv.value));
+        return statesSeen.stream().filter(state -> state.account().equals(account)).reduce((a, b) -> b).orElseThrow();
     }
 
     private void send(ChatRequest request) {

@@ -15,7 +15,8 @@ import java.util.Set;
 /**
  * Chooses the account for an attempt (design section 3): pools in fallback order, the highest
  * priority group first, fill-first or round-robin inside a group, accounts already tried skipped,
- * cooling and disabled accounts not chosen while a healthy one remains.
+ * cooling and disabled accounts not chosen while a healthy one remains. An account disabled by the
+ * rule is cooling until its probe, and can be chosen from then on.
  *
  * <p>Round-robin rotates by a hash of the request id, so every instance spreads requests evenly
  * without sharing a counter, and a request walks its group in a stable order.
@@ -69,8 +70,7 @@ public final class AccountSelector {
         for (String pool : config.poolChain(fromPool)) {
             for (PoolMember member : config.pool(pool).accounts()) {
                 Optional<AccountState> state = states.get(member.account());
-                if (tried.contains(member.account()) || state.isEmpty() || state.get().disabled()
-                        || !state.get().coolingAt(now)) {
+                if (tried.contains(member.account()) || state.isEmpty() || !comesBack(state.get(), now)) {
                     continue;
                 }
                 Instant until = state.get().coolingUntil();
@@ -128,10 +128,18 @@ public final class AccountSelector {
     private boolean hasCoolingCandidate(String poolName, Set<String> tried, AccountStates states, Instant now) {
         return config.pool(poolName).accounts().stream()
                 .filter(m -> !tried.contains(m.account()))
-                .anyMatch(m -> states.get(m.account()).map(s -> !s.disabled() && s.coolingAt(now)).orElse(false));
+                .anyMatch(m -> states.get(m.account()).map(s -> comesBack(s, now)).orElse(false));
     }
 
     private static boolean usable(Optional<AccountState> state, Instant now) {
-        return state.map(s -> !s.disabled() && !s.coolingAt(now)).orElse(true);
+        return state.map(s -> !s.disabledAt(now) && !s.coolingAt(now)).orElse(true);
+    }
+
+    /**
+     * Whether a cooling account can be chosen when its cooldown ends: an account disabled by hand
+     * cannot; one disabled by the rule cools until its probe, and can.
+     */
+    private static boolean comesBack(AccountState state, Instant now) {
+        return state.coolingAt(now) && state.usableFrom(now) != null;
     }
 }

@@ -31,10 +31,12 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  *     answer even when its status is retryable, because every account would answer the same
  *     (context window, content policy); default context_length_exceeded,
  *     content_policy_violation, content_filter
+ * @param disable the rule that disables an account after repeated failures and probes it later;
+ *     {@code null} (the default): accounts are only ever cooled, never disabled
  */
 public record OutcomePolicy(StatusSet retryableStatuses, StatusSet cooldownStatuses, Duration defaultCooldown,
         boolean cooldownOnTransportError, boolean checkEmptyCompletion, boolean checkErrorInSuccess,
-        Set<String> finalAnswerErrorCodes) {
+        Set<String> finalAnswerErrorCodes, DisableRule disable) {
 
     /** Default {@link #retryableStatuses()}. */
     public static final StatusSet DEFAULT_RETRYABLE_STATUSES =
@@ -47,7 +49,7 @@ public record OutcomePolicy(StatusSet retryableStatuses, StatusSet cooldownStatu
     public static final Set<String> DEFAULT_FINAL_ANSWER_ERROR_CODES =
             ordered(List.of("context_length_exceeded", "content_policy_violation", "content_filter"));
 
-    private static final OutcomePolicy DEFAULTS = new OutcomePolicy(null, null, null, true, true, true, null);
+    private static final OutcomePolicy DEFAULTS = new OutcomePolicy(null, null, null, true, true, true, null, null);
 
     /** Applies the defaults for absent values and checks them. */
     public OutcomePolicy {
@@ -82,7 +84,8 @@ public record OutcomePolicy(StatusSet retryableStatuses, StatusSet cooldownStatu
             @JsonProperty("cooldownOnTransportError") Boolean cooldownOnTransportError,
             @JsonProperty("checkEmptyCompletion") Boolean checkEmptyCompletion,
             @JsonProperty("checkErrorInSuccess") Boolean checkErrorInSuccess,
-            @JsonProperty("finalAnswerErrorCodes") List<String> finalAnswerErrorCodes) {
+            @JsonProperty("finalAnswerErrorCodes") List<String> finalAnswerErrorCodes,
+            @JsonProperty("disable") DisableRule disable) {
         if (finalAnswerErrorCodes != null) {
             Set<String> seen = new LinkedHashSet<>();
             for (int i = 0; i < finalAnswerErrorCodes.size(); i++) {
@@ -97,7 +100,7 @@ public record OutcomePolicy(StatusSet retryableStatuses, StatusSet cooldownStatu
                 cooldownOnTransportError == null || cooldownOnTransportError,
                 checkEmptyCompletion == null || checkEmptyCompletion,
                 checkErrorInSuccess == null || checkErrorInSuccess,
-                finalAnswerErrorCodes == null ? null : new LinkedHashSet<>(finalAnswerErrorCodes));
+                finalAnswerErrorCodes == null ? null : new LinkedHashSet<>(finalAnswerErrorCodes), disable);
     }
 
     // Keeps the written order, so that the policy prints the way it was configured.

@@ -1,6 +1,7 @@
 package dev.tokenrelay.dispatch;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tokenrelay.accounts.AccountHealth;
 import dev.tokenrelay.accounts.AccountStates;
 import dev.tokenrelay.accounts.StoreAccountStates;
 import dev.tokenrelay.classify.Outcome;
@@ -81,6 +82,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     private final TokenRelayConfig config;
     private final UpstreamCaller caller;
     private final FailoverDecider decider;
+    private final AccountHealth health;
     private final PipelineMetrics metrics;
     private final Clock clock;
     private final Map<String, Lane> lanes = new HashMap<>();
@@ -113,6 +115,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         this.config = config;
         this.caller = caller;
         this.decider = new FailoverDecider(config);
+        this.health = new AccountHealth(config.policy().disable());
         this.metrics = metrics;
         this.clock = caller.clock();
     }
@@ -226,6 +229,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     private void pump(String account, Instant now) {
         Lane lane = lane(account);
         Optional<AccountState> state = states.get(account);
+        lane.probing(state.isPresent() && state.get().disabled());
         if (state.isPresent() && state.get().coolingAt(now)) {
             lane.blockUntil(state.get().coolingUntil().toEpochMilli());
             lane.releaseDue(now.toEpochMilli());
@@ -268,7 +272,8 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         }
         lane.finished(key, TokenCount.used(outcome));
         completions.add(new Completion(key, outcome));
-        if (closed || REFILLING.get()) {
+        // A probe's outcome decides, on the stream thread, whether the account takes calls again.
+        if (closed || REFILLING.get() || lane.probing()) {
             return;
         }
         REFILLING.set(true);
@@ -419,21 +424,10 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     /** The account's new health state, if this outcome changes it. */
     private Optional<AccountState> accountStateChange(String account, Outcome outcome, Instant cooldownUntil,
             Instant now) {
-        AccountState previous = states.get(account).orElse(null);
-        AccountState next = null;
-        if (cooldownUntil != null) {
-            int failures = previous == null ? 1 : previous.consecutiveFailures() + 1;
-            next = new AccountState(account, cooldownUntil, outcome.reason(), outcome.kind(), outcome.httpStatus(),
-                    failures, previous != null && previous.disabled(), now);
-        } else if (outcome instanceof Outcome.Success success && success.is2xx() && previous != null
-                && (previous.coolingUntil() != null || previous.consecutiveFailures() > 0)) {
-            next = new AccountState(account, null, "recovered", outcome.kind(), outcome.httpStatus(), 0,
-                    previous.disabled(), now);
-        }
-        if (next != null) {
-            written.put(account, next);
-        }
-        return Optional.ofNullable(next);
+        Optional<AccountState> next = health.after(account, states.get(account).orElse(null), outcome, cooldownUntil,
+                now);
+        next.ifPresent(state -> written.put(account, state));
+        return next;
     }
 
     private static void log(Attempt attempt, Outcome outcome, Decision decision) {

@@ -144,8 +144,9 @@ public final class FailoverDecider {
 
     private static Choice waitFor(String account, String pool, AccountStates states, Instant now, Instant deadline) {
         Optional<AccountState> state = states.get(account);
-        Instant until = state.filter(s -> s.coolingAt(now)).map(AccountState::coolingUntil).orElse(null);
-        if (state.map(AccountState::disabled).orElse(false) || (until != null && deadline != null && !until.isBefore(deadline))) {
+        Instant from = state.map(s -> s.usableFrom(now)).orElse(now);
+        Instant until = from != null && from.isAfter(now) ? from : null;
+        if (from == null || (until != null && deadline != null && !until.isBefore(deadline))) {
             return Choice.noneLeft(true);
         }
         return new Choice.Chosen(account, pool, until);
@@ -172,13 +173,13 @@ public final class FailoverDecider {
             Optional<AccountState> state = states.get(account);
             String pool = selector.poolOf(account, requestPool);
             if (!retryable.contains(account) || candidate.getValue() > retry.sameAccountRetries() || pool == null
-                    || state.map(AccountState::disabled).orElse(false)) {
+                    || state.map(s -> s.usableFrom(now) == null).orElse(false)) {
                 continue;
             }
             Instant start = now.plus(retry.backoffFor(candidate.getValue(), jitter.getAsDouble()));
-            Instant coolingUntil = state.filter(s -> s.coolingAt(now)).map(AccountState::coolingUntil).orElse(null);
-            if (coolingUntil != null && coolingUntil.isAfter(start)) {
-                start = coolingUntil;
+            Instant usableFrom = state.map(s -> s.usableFrom(now)).orElse(now);
+            if (usableFrom.isAfter(start)) {
+                start = usableFrom;
             }
             if (best == null || start.isBefore(best.notBefore())) {
                 best = new Choice.Chosen(account, pool, start);

@@ -87,11 +87,19 @@ public final class AccountsTable {
                 cooling ? coolingUntil(state.coolingUntil(), now) : NONE,
                 cooling && state.reason() != null ? state.reason() : NONE,
                 state == null ? "0" : Integer.toString(state.consecutiveFailures()),
-                state != null && state.disabled() ? "yes" : "no",
+                disabled(state, now),
                 metrics == null ? NONE : Long.toString(metrics.inFlight()),
                 metrics == null ? NONE : Long.toString(metrics.queued()),
                 metrics == null ? NONE : successRate(metrics),
                 lastError(state));
+    }
+
+    /** {@code yes}, {@code no}, or {@code probing} for a disabled account whose probe is due. */
+    static String disabled(AccountState state, Instant now) {
+        if (state == null || !state.disabled()) {
+            return "no";
+        }
+        return state.probingAt(now) ? "probing" : "yes";
     }
 
     static String coolingUntil(Instant until, Instant now) {

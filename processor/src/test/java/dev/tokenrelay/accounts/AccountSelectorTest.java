@@ -102,6 +102,13 @@ class AccountSelectorTest {
             return this;
         }
 
+        /** Disabled by the rule: cooling until its probe, as {@link AccountHealth} writes it. */
+        States disabledUntilProbe(String account, Instant probeAt) {
+            states.put(account, new AccountState(account, probeAt, "disabled after 3 failures", OutcomeKind.RETRYABLE,
+                    500, 3, NOW, 3, true, probeAt, NOW));
+            return this;
+        }
+
         States disabled(String account) {
             states.put(account, new AccountState(account, null, "disabled by operator", null, null, 0, true, NOW));
             return this;
@@ -285,6 +292,35 @@ class AccountSelectorTest {
 
         // Then a is healthy again
         assertThat(choice).isEqualTo(Choice.chosen("a", "main"));
+    }
+
+    @Test
+    void shouldSkipAnAccountTheRuleDisabledUntilItsProbeIsDue() {
+        // Given a disabled by the rule, its probe in a minute
+        States states = new States().disabledUntilProbe("a", NOW.plusSeconds(60));
+
+        // When an account is chosen now, and once the probe is due
+        Choice before = selector.choose("main", Set.of(), "req-1", states, NOW);
+        Choice after = selector.choose("main", Set.of(), "req-1", states, NOW.plusSeconds(60));
+
+        // Then b is chosen first, and a again once it may be probed
+        assertThat(before).isEqualTo(Choice.chosen("b", "main"));
+        assertThat(after).isEqualTo(Choice.chosen("a", "main"));
+    }
+
+    @Test
+    void shouldWaitForTheProbeOfTheOnlyAccountButNotForOneDisabledByHand() {
+        // Given the one-account pool's account disabled by the rule, and the same account disabled by hand
+        States probed = new States().disabledUntilProbe("f", NOW.plusSeconds(30));
+        States byHand = new States().disabled("f");
+
+        // When an account is chosen, waiting allowed, with no deadline
+        Choice waited = selector.chooseOrWait("last", Set.of(), "req-1", probed, NOW, null);
+        Choice refused = selector.chooseOrWait("last", Set.of(), "req-1", byHand, NOW, null);
+
+        // Then the request waits for the probe, but nothing waits for an account disabled by hand
+        assertThat(waited).isEqualTo(new Choice.Chosen("f", "last", NOW.plusSeconds(30)));
+        assertThat(refused).isInstanceOf(Choice.NoneLeft.class);
     }
 
     @Test

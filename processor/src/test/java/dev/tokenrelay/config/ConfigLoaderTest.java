@@ -522,6 +522,27 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void shouldReadTheDisableRuleWithItsDefaultsAndRejectAMissingCount() throws ConfigException {
+        // Given a disable rule with only its count, one with every value, and one without a count
+        String countOnly = MINIMAL + "policy:\n  disable: {afterFailures: 5}\n";
+        String full = MINIMAL + "policy:\n  disable: {afterFailures: 3, within: 30s, probeAfter: 2m}\n";
+        String noCount = MINIMAL + "policy:\n  disable: {within: 30s}\n";
+        String zeroWindow = MINIMAL + "policy:\n  disable: {afterFailures: 3, within: 0s}\n";
+
+        // When they are read
+        DisableRule defaults = ConfigLoader.parse(countOnly, "tokenrelay.yaml").policy().disable();
+        DisableRule given = ConfigLoader.parse(full, "tokenrelay.yaml").policy().disable();
+
+        // Then absent values take their defaults, the rule is off without the section, and errors name the path
+        assertThat(defaults).isEqualTo(new DisableRule(5, Duration.ofMinutes(1), Duration.ofMinutes(5)));
+        assertThat(given).isEqualTo(new DisableRule(3, Duration.ofSeconds(30), Duration.ofMinutes(2)));
+        assertThat(ConfigLoader.parse(MINIMAL, "tokenrelay.yaml").policy().disable()).isNull();
+        assertThat(parseError(noCount)).hasMessageStartingWith("tokenrelay.yaml: policy.disable.afterFailures: is required");
+        assertThat(parseError(zeroWindow))
+                .hasMessage("tokenrelay.yaml: policy.disable.within: must be greater than zero, got PT0S");
+    }
+
+    @Test
     void shouldPassKafkaPropertiesThroughAsStrings() throws ConfigException {
         // Given a Kafka section with bootstrap servers and pass-through properties of several types
         String yaml = MINIMAL + """

@@ -52,6 +52,20 @@ class AccountsTableTest {
     }
 
     @Test
+    void shouldShowAnAccountDisabledByTheRuleAsProbingOnceItsProbeIsDue() {
+        // Given an account the rule disabled, its probe ten seconds away
+        Instant probeAt = NOW.plusSeconds(10);
+        AccountState state = new AccountState("e", probeAt, "disabled after 3 failures within PT1M: status_500",
+                OutcomeKind.RETRYABLE, 500, 3, NOW.minusSeconds(5), 3, true, probeAt, NOW);
+        AccountsTable.Row row = new AccountsTable.Row("e", state, null);
+
+        // Then it cools until the probe and is disabled; once the probe is due it is probing
+        assertThat(AccountsTable.cells(row, NOW)).startsWith("e", "12:00:10Z (10s left)",
+                "disabled after 3 failures within PT1M: status_500", "3", "yes");
+        assertThat(AccountsTable.cells(row, probeAt)).startsWith("e", "-", "-", "3", "probing");
+    }
+
+    @Test
     void shouldAlignColumnsUnderTheHeader() {
         // Given two rows of different widths
         String table = AccountsTable.render(List.of(

@@ -245,7 +245,7 @@ class RecordSchemasTest {
     }
 
     private static AccountState fullAccountState() {
-        return new AccountState("acc-1", T1, "status_429", OutcomeKind.RETRYABLE, 429, 3, true, T0);
+        return new AccountState("acc-1", T1, "status_429", OutcomeKind.RETRYABLE, 429, 3, T0, 3, true, T1, T0);
     }
 
     // ---- helpers

@@ -39,6 +39,7 @@ public final class Lane {
     private final Deque<Spent> recentTokens = new ArrayDeque<>();
     private long tokensInWindow;
     private long blockedUntilMs = Long.MIN_VALUE;
+    private boolean probing;
 
     /**
      * @param maxInFlight       the most calls at once
@@ -94,7 +95,7 @@ public final class Lane {
      */
     public synchronized Start tryStart(long nowMs) {
         releaseDue(nowMs);
-        if (nowMs < blockedUntilMs || running.size() >= maxInFlight || waiting.isEmpty()) {
+        if (nowMs < blockedUntilMs || running.size() >= (probing ? 1 : maxInFlight) || waiting.isEmpty()) {
             return null;
         }
         if (requestsPerMinute != null) {
@@ -140,6 +141,19 @@ public final class Lane {
             tokensInWindow += tokens - spent.tokens;
             spent.tokens = tokens;
         }
+    }
+
+    /**
+     * Puts the lane in or out of probing: while its account is disabled and waiting for a probe, it
+     * runs one call at a time, whatever its in-flight limit, so that a dead account costs one call.
+     */
+    public synchronized void probing(boolean on) {
+        probing = on;
+    }
+
+    /** Whether the lane runs one call at a time because its account is disabled. */
+    public synchronized boolean probing() {
+        return probing;
     }
 
     /** Starts nothing before {@code untilMs} (a cooldown); an earlier time does not shorten a block. */

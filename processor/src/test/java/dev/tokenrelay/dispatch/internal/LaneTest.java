@@ -128,6 +128,29 @@ class LaneTest {
     }
 
     @Test
+    void shouldRunOneCallAtATimeWhileProbing() {
+        // Given a lane with room for ten calls, put in probing, with three attempts queued
+        Lane lane = new Lane(10, null);
+        lane.probing(true);
+        for (int i = 1; i <= 3; i++) {
+            lane.enqueue("r" + i, attempt("r" + i));
+        }
+
+        // When as many as may start do, before and after the probe call ends, and after probing ends
+        List<String> probe = startAll(lane, NOW);
+        lane.finished("r1", null);
+        List<String> nextProbe = startAll(lane, NOW);
+        lane.probing(false);
+        List<String> enabled = startAll(lane, NOW);
+
+        // Then one call runs at a time while probing, and the limit is the lane's own again afterwards
+        assertThat(probe).containsExactly("r1");
+        assertThat(nextProbe).containsExactly("r2");
+        assertThat(enabled).containsExactly("r3");
+        assertThat(lane.inFlight()).isEqualTo(2);
+    }
+
+    @Test
     void shouldStartNothingWhileBlocked() {
         // Given a queued attempt and a lane blocked for a cooldown
         Lane lane = new Lane(10, null);

@@ -1,0 +1,85 @@
+package dev.tokenrelay.accounts;
+
+import dev.tokenrelay.classify.Outcome;
+import dev.tokenrelay.config.DisableRule;
+import dev.tokenrelay.schema.AccountState;
+import java.time.Instant;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How an attempt's outcome changes its account's health (design section 3): a failure that cools
+ * the account is counted and cools it; with the {@link DisableRule} on, the failure that fills the
+ * rule's window, or a failed probe, disables it until its next probe; a 2xx clears every failure
+ * and enables an account the rule disabled. Other outcomes change nothing.
+ *
+ * <p>A disabled account cools until its probe, so that choosing, parking and waiting all read one
+ * time; {@link AccountState#disabled()} then tells dispatch to run one call at a time.
+ */
+public final class AccountHealth {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AccountHealth.class);
+
+    private final DisableRule rule;
+
+    /** @param rule the disable rule, {@code null} when accounts are only cooled */
+    public AccountHealth(DisableRule rule) {
+        this.rule = rule;
+    }
+
+    /**
+     * The account's state after {@code outcome}, if the outcome changes it.
+     *
+     * @param previous the state before, {@code null} when the account never had one
+     * @param cooldownUntil the end of the cooldown the outcome asks for, {@code null} when none
+     */
+    public Optional<AccountState> after(String account, AccountState previous, Outcome outcome,
+            Instant cooldownUntil, Instant now) {
+        if (cooldownUntil != null) {
+            return Optional.of(failed(account, previous, outcome, cooldownUntil, now));
+        }
+        if (outcome instanceof Outcome.Success success && success.is2xx() && previous != null
+                && (previous.coolingUntil() != null || previous.consecutiveFailures() > 0 || previous.probeAt() != null)) {
+            if (previous.probeAt() != null) {
+                LOG.atInfo().addKeyValue("account", account).log("account enabled again after a success");
+            }
+            // An account disabled by hand (no probe) stays disabled.
+            return Optional.of(new AccountState(account, null, "recovered", outcome.kind(), outcome.httpStatus(), 0,
+                    null, 0, previous.disabled() && previous.probeAt() == null, null, now));
+        }
+        return Optional.empty();
+    }
+
+    private AccountState failed(String account, AccountState previous, Outcome outcome, Instant cooldownUntil,
+            Instant now) {
+        int failures = previous == null ? 1 : previous.consecutiveFailures() + 1;
+        boolean disabled = previous != null && previous.disabled();
+        Instant probeAt = previous == null ? null : previous.probeAt();
+        if (rule == null) {
+            return new AccountState(account, cooldownUntil, outcome.reason(), outcome.kind(), outcome.httpStatus(),
+                    failures, null, 0, disabled, probeAt, now);
+        }
+        boolean inWindow = previous != null && previous.windowStart() != null
+                && !now.isAfter(previous.windowStart().plus(rule.within()));
+        Instant windowStart = inWindow ? previous.windowStart() : now;
+        int windowFailures = inWindow ? previous.windowFailures() + 1 : 1;
+        String reason = outcome.reason();
+        if (previous != null && previous.probingAt(now)) {
+            probeAt = now.plus(rule.probeAfter());
+            reason = "probe failed: " + outcome.reason();
+            LOG.atWarn().addKeyValue("account", account).addKeyValue("probeAt", probeAt)
+                    .log("account stays disabled: its probe failed ({})", outcome.reason());
+        } else if (!disabled && windowFailures >= rule.afterFailures()) {
+            disabled = true;
+            probeAt = now.plus(rule.probeAfter());
+            reason = "disabled after " + windowFailures + " failures within " + rule.within() + ": " + outcome.reason();
+            LOG.atWarn().addKeyValue("account", account).addKeyValue("probeAt", probeAt)
+                    .log("account disabled after {} failures within {} (last: {})", windowFailures, rule.within(),
+                            outcome.reason());
+        }
+        Instant coolingUntil = disabled && probeAt != null && probeAt.isAfter(cooldownUntil) ? probeAt : cooldownUntil;
+        return new AccountState(account, coolingUntil, reason, outcome.kind(), outcome.httpStatus(), failures,
+                windowStart, windowFailures, disabled, probeAt, now);
+    }
+}
