@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.tokenrelay.TokenRelay;
 import dev.tokenrelay.schema.Attempt;
+import dev.tokenrelay.schema.AccountState;
 import dev.tokenrelay.schema.ChatResult;
 import dev.tokenrelay.schema.OutcomeKind;
 import dev.tokenrelay.schema.ResultStatus;
@@ -109,6 +110,66 @@ class FlowControlIT {
             List<ConsumerRecord<String, dev.tokenrelay.schema.AccountState>> states =
                     relay.accountStates(all -> all.size() >= 2);
             assertThat(states.get(states.size() - 1).value().coolingUntil()).isNull();
+        }
+    }
+
+    @Test
+    void shouldDisableARepeatedlyFailingAccountAndEnableItAgainAfterASuccessfulProbe() {
+        // Given a rule that disables an account after 2 failures in a minute and probes it 2 s later,
+        // and a first account that fails twice and then answers
+        upstream.script("first", Behaviour.status(500), Behaviour.status(500), Behaviour.reply("first is back"));
+        upstream.script("second", Behaviour.reply("from second"));
+        String yaml = """
+                pools:
+                  main:
+                    accounts: [first, second]
+                accounts:
+                  first:  { provider: openai-chat, baseUrl: "{{url:first}}" }
+                  second: { provider: openai-chat, baseUrl: "{{url:second}}" }
+                policy:
+                  defaultCooldown: 100ms
+                  disable: { afterFailures: 2, within: 1m, probeAfter: 2s }
+                retry:
+                  sameAccountRetries: 0
+                """;
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml)) {
+            // When one request fails over from the first account, a request pinned to it fails there
+            // once its cooldown is over, and more requests follow
+            relay.send(request("fails-1", null, null));
+            assertThat(relay.awaitResult("fails-1").attempts()).extracting(TrailEntry::account)
+                    .containsExactly("first", "second");
+            relay.send(request("fails-2", null, "first"));
+            assertThat(relay.awaitResult("fails-2").status()).isEqualTo(ResultStatus.FAILED);
+            List<ConsumerRecord<String, AccountState>> states = relay.accountStates(
+                    all -> all.stream().anyMatch(state -> state.value().disabled()));
+            AccountState disabled = states.stream().map(ConsumerRecord::value).filter(AccountState::disabled)
+                    .findFirst().orElseThrow();
+            List<String> during = IntStream.rangeClosed(1, 3).mapToObj(i -> "while-disabled-" + i).toList();
+            during.forEach(id -> relay.send(request(id, null, null)));
+            Map<String, ChatResult> answered = relay.awaitResults(during);
+
+            // Then the account is disabled until its probe, and nothing else calls it meanwhile
+            assertThat(disabled.account()).isEqualTo("first");
+            assertThat(disabled.windowFailures()).isEqualTo(2);
+            assertThat(disabled.probeAt()).isNotNull();
+            if (Instant.now().isBefore(disabled.probeAt())) {
+                assertThat(during.stream().map(answered::get)).allSatisfy(result -> assertThat(result.attempts())
+                        .extracting(TrailEntry::account).containsExactly("second"));
+                assertThat(upstream.calls("first")).isEqualTo(2);
+            }
+
+            // And once the probe is due, a call to it succeeds and enables it again
+            await().atMost(RelayHarness.WAIT).until(() -> Instant.now().isAfter(disabled.probeAt()));
+            relay.send(request("probe", null, null));
+            ChatResult probe = relay.awaitResult("probe");
+            assertThat(probe.attempts()).extracting(TrailEntry::account).containsExactly("first");
+            assertThat(probe.completion().at("/choices/0/message/content").asText()).isEqualTo("first is back");
+            List<ConsumerRecord<String, AccountState>> after = relay.accountStates(
+                    all -> !all.isEmpty() && "recovered".equals(all.get(all.size() - 1).value().reason()));
+            AccountState enabled = after.get(after.size() - 1).value();
+            assertThat(enabled.account()).isEqualTo("first");
+            assertThat(enabled.disabled()).isFalse();
+            assertThat(enabled.probeAt()).isNull();
         }
     }
 
