@@ -19,6 +19,7 @@ import java.util.Properties;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -122,7 +123,22 @@ public final class TokenRelay implements AutoCloseable {
         properties.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
                 LogAndContinueExceptionHandler.class.getName());
         properties.putAll(config.kafka().streams());
+        compressUnlessSet(properties);
         return properties;
+    }
+
+    /**
+     * Has the Streams producer compress its batches with lz4, unless {@code compression.type} is
+     * already set, prefixed or not. Every value tokenrelay writes is JSON text (prompts, completions,
+     * their copies in the changelogs), so each hop writes, replicates and fetches a fraction of the
+     * bytes; and a fetch returns several times more attempts per partition, so that a backlog of
+     * requests read by the same stream thread does not starve dispatch.
+     */
+    public static void compressUnlessSet(Properties properties) {
+        String key = ProducerConfig.COMPRESSION_TYPE_CONFIG;
+        if (!properties.containsKey(key) && !properties.containsKey(StreamsConfig.producerPrefix(key))) {
+            properties.put(StreamsConfig.producerPrefix(key), "lz4");
+        }
     }
 
     private static void ensureTopics(TokenRelayConfig config, String bootstrapServers) {

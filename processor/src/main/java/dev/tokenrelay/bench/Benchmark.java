@@ -318,6 +318,7 @@ public final class Benchmark {
         properties.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         properties.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(settings.streamThreads()));
         properties.putAll(settings.streamsConfig());
+        TokenRelay.compressUnlessSet(properties);
         return properties;
     }
 

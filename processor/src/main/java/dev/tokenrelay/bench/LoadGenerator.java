@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -22,6 +23,17 @@ final class LoadGenerator implements AutoCloseable {
 
     /** The client id, and the name of its network thread, which the CPU meter counts as load. */
     static final String CLIENT_ID = Measurement.LOAD_PREFIX + "producer";
+
+    private static final String[] WORDS = ("the of and to in is you that it he was for on are as with his they at be this"
+            + " have from or one had by word but not what all were we when your can said there use an each which she"
+            + " do how their if will up other about out many then them these so some her would make like him into time"
+            + " has look two more write go see number no way could people my than first water been call who oil its now"
+            + " find long down day did get come made may part summarize explain translate rewrite answer question"
+            + " customer invoice order shipping refund account password report quarterly revenue forecast model"
+            + " latency throughput partition broker stream message request response error retry timeout deadline"
+            + " please briefly carefully following document paragraph table list steps reason example python java"
+            + " function class method variable database query index schema migration deploy server client network")
+            .split(" ");
 
     private final String idPrefix;
     private final List<String> ids;
@@ -44,10 +56,10 @@ final class LoadGenerator implements AutoCloseable {
     static LoadGenerator create(String bootstrapServers, String idPrefix, int count, int promptChars) {
         List<String> ids = new ArrayList<>(count);
         List<byte[]> values = new ArrayList<>(count);
-        String filler = "lorem ipsum dolor sit amet ".repeat(promptChars / 27 + 1);
+        Random random = new Random(count);
         for (int i = 0; i < count; i++) {
             String id = idPrefix + "%07d".formatted(i);
-            String prompt = (id + " " + filler).substring(0, Math.max(id.length(), promptChars));
+            String prompt = prompt(id, promptChars, random);
             ObjectNode body = JsonCodec.mapper().createObjectNode().put("model", "bench-model");
             body.putArray("messages").addObject().put("role", "user").put("content", prompt);
             ids.add(id);
@@ -66,6 +78,19 @@ final class LoadGenerator implements AutoCloseable {
         KafkaProducer<String, byte[]> producer =
                 new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
         return new LoadGenerator(idPrefix, ids, values, producer);
+    }
+
+    /**
+     * A user message of {@code chars} characters: the id, then words drawn at random from a small
+     * vocabulary. Text that repeats one phrase compresses far better than prompts do; words drawn
+     * like this compress about as well as prose, so a compressing producer is not flattered.
+     */
+    static String prompt(String id, int chars, Random random) {
+        StringBuilder text = new StringBuilder(chars + 16).append(id);
+        while (text.length() < chars) {
+            text.append(' ').append(WORDS[random.nextInt(WORDS.length)]);
+        }
+        return text.substring(0, Math.max(id.length(), chars));
     }
 
     /** What every request id starts with. */
