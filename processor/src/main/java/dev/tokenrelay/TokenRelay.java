@@ -25,6 +25,7 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TopologyConfig;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
@@ -79,9 +80,10 @@ public final class TokenRelay implements AutoCloseable {
             ensureTopics(config, bootstrap);
             caller = UpstreamCaller.create(config, Providers.builtIn(), Clock.systemUTC());
             ops = Operations.create(config.ops());
-            StreamsBuilder builder = new StreamsBuilder();
-            TokenRelayTopology.build(builder, config, caller, ops.pipeline());
             Properties properties = streamsProperties(config, bootstrap);
+            // Topology-level settings given under kafka.streams apply to the builder too.
+            StreamsBuilder builder = new StreamsBuilder(new TopologyConfig(new StreamsConfig(properties)));
+            TokenRelayTopology.build(builder, config, caller, ops.pipeline());
             streams = new KafkaStreams(builder.build(properties), properties);
             // Listening before Streams starts, so readiness says 503 until it runs.
             ops.serve(streams);
@@ -122,6 +124,13 @@ public final class TokenRelay implements AutoCloseable {
         // unreadable requests never reach a deserializer (intake reads bytes and dead-letters them).
         properties.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
                 LogAndContinueExceptionHandler.class.getName());
+        // The accounts table's global thread takes the same processing exception handler as the
+        // stream threads (the default from Kafka 5.0). Each stream thread's partition assignor reads
+        // its settings from the main consumer's, so it needs the setting there too, or every start
+        // logs one warning per stream thread.
+        properties.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
+        properties.put(StreamsConfig.mainConsumerPrefix(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG),
+                true);
         properties.putAll(config.kafka().streams());
         compressUnlessSet(properties);
         return properties;

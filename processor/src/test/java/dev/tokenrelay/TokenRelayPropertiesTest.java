@@ -2,11 +2,41 @@ package dev.tokenrelay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tokenrelay.config.ConfigException;
+import dev.tokenrelay.config.ConfigLoader;
+import dev.tokenrelay.config.TokenRelayConfig;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
 
 /** The Kafka Streams properties tokenrelay adds to the user's. */
 class TokenRelayPropertiesTest {
+
+    @Test
+    void shouldStartFromTokenrelaysDefaultsAndLetTheUsersPropertiesWin() throws ConfigException {
+        // Given a configuration that sets poll.ms and a compression under kafka.streams
+        TokenRelayConfig config = ConfigLoader.parse("""
+                kafka:
+                  streams:
+                    poll.ms: "50"
+                    compression.type: zstd
+                pools:
+                  main: {accounts: [a]}
+                accounts:
+                  a: {provider: openai-chat, baseUrl: "https://api.example.com/v1"}
+                """, "tokenrelay.yaml");
+
+        // When the Kafka Streams properties are built
+        Properties properties = TokenRelay.streamsProperties(config, "127.0.0.1:9092");
+
+        // Then exactly-once and the global thread's exception handling are on, and the user's values stand
+        assertThat(properties)
+                .containsEntry("processing.guarantee", "exactly_once_v2")
+                .containsEntry("processing.exception.handler.global.enabled", true)
+                .containsEntry("main.consumer.processing.exception.handler.global.enabled", true)
+                .containsEntry("poll.ms", "50")
+                .containsEntry("compression.type", "zstd")
+                .doesNotContainKey("producer.compression.type");
+    }
 
     @Test
     void shouldCompressTheProducersBatchesUnlessTheUserChoseACompression() {
