@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenrelay.cli.ReplayCommand;
 import dev.tokenrelay.cli.ResultsCommand;
+import dev.tokenrelay.testing.Cli;
 import dev.tokenrelay.testing.KafkaBroker;
 import java.io.IOException;
 import java.net.ServerSocket;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tokenrelay.cli.ReplayCommand;
 import dev.tokenrelay.cli.ResultsCommand;
 import dev.tokenrelay.cli.SubmitCommand;
+import dev.tokenrelay.testing.Cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

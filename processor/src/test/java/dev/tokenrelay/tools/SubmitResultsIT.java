@@ -12,6 +12,7 @@ import dev.tokenrelay.schema.InvalidMessageException;
 import dev.tokenrelay.schema.JsonCodec;
 import dev.tokenrelay.schema.ResultStatus;
 import dev.tokenrelay.simulator.Behaviour;
+import dev.tokenrelay.testing.Cli;
 import dev.tokenrelay.testing.KafkaBroker;
 import dev.tokenrelay.testing.RelayHarness;
 import dev.tokenrelay.testing.Upstream;

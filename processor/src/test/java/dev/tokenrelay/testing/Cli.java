@@ -1,4 +1,4 @@
-package dev.tokenrelay.tools;
+package dev.tokenrelay.testing;
 
 import dev.tokenrelay.cli.Main;
 import java.io.PrintWriter;
@@ -6,7 +6,7 @@ import java.io.StringWriter;
 import picocli.CommandLine;
 
 /** Runs one command the way {@code tokenrelay} does (Main's error handling), capturing what it prints. */
-final class Cli {
+public final class Cli {
 
     /**
      * What a run did.
@@ -15,11 +15,11 @@ final class Cli {
      * @param out what went to standard output
      * @param err what went to standard error
      */
-    record Run(int exitCode, String out, String err) {}
+    public record Run(int exitCode, String out, String err) {}
 
     private Cli() {}
 
-    static Run run(Object command, String... args) {
+    public static Run run(Object command, String... args) {
         CommandLine commandLine = new CommandLine(command);
         commandLine.setExecutionExceptionHandler(Main.commandLine().getExecutionExceptionHandler());
         StringWriter out = new StringWriter();

@@ -1,0 +1,46 @@
+package dev.tokenrelay.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tokenrelay.schema.JsonCodec;
+import dev.tokenrelay.testing.Cli;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The {@code bench} command as a user runs it, small: its own embedded broker and simulated
+ * upstream, tokenrelay with a failure mix, the pipe and the naive way, figures as JSON.
+ */
+class BenchCommandIT {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldRunEveryPhaseToTheEndAndReportFiguresThatAddUp() throws Exception {
+        // Given a small run: 400 requests, 50 ms upstream, 16 in flight, a fifth of the calls failing
+        Path json = dir.resolve("bench.json");
+
+        // When the benchmark runs with the pipe and the naive way
+        Cli.Run run = Cli.run(new BenchCommand(), "--requests", "400", "--latency", "50ms", "--in-flight", "16",
+                "--failure-rate", "0.2", "--naive", "--naive-time", "1s", "--timeout", "1m", "--json", json.toString());
+
+        // Then every request got exactly one result, within the in-flight limit, failures failed over,
+        // the references ran, and the figures were printed and written
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains("tokenrelay bench: 400 requests", "Little's law", "figures written to");
+        JsonNode report = JsonCodec.mapper().readTree(Files.readString(json));
+        JsonNode relay = report.path("relay");
+        assertThat(relay.path("completed").asInt()).isEqualTo(400);
+        assertThat(relay.path("duplicates").asInt()).isZero();
+        assertThat(report.path("inFlight").path("peak").asInt()).isBetween(1, 16);
+        assertThat(relay.path("failoverHop").path("count").asInt()).isPositive();
+        assertThat(report.path("littleRatio").asDouble()).isBetween(0.05, 1.2);
+        assertThat(report.path("pipe").path("completed").asInt()).isEqualTo(400);
+        assertThat(report.path("naive").path("completed").asInt()).isPositive();
+        assertThat(relay.path("cpu").path("perRequest").asDouble()).isPositive();
+    }
+}
