@@ -66,6 +66,7 @@ class TokenRelayTopologyTest {
     @TempDir
     Path stateDir;
 
+    private TokenRelayConfig config;
     private UpstreamCaller caller;
     private TopologyTestDriver driver;
     private TestInputTopic<String, byte[]> requests;
@@ -211,6 +212,26 @@ class TokenRelayTopologyTest {
     }
 
     @Test
+    void shouldNotCallAnAccountDisabledByHandEvenForARequestPinnedToIt() throws Exception {
+        // Given the first account disabled by hand in the accounts topic (no probe)
+        SimulatedUpstream upstream = start();
+        upstream.script("first", Behaviour.reply("should not be called"));
+        driver.createInputTopic(new Topics(config.topics()).accounts(), Topics.KEYS.serializer(),
+                        Topics.ACCOUNT_STATES.serializer())
+                .pipeInput("first", new AccountState("first", null, "disabled by operator", null, null, 0, true,
+                        Instant.now()));
+
+        // When a request pinned to it arrives
+        send(request("pinned", null, "first"));
+
+        // Then it ends with 503 and no call
+        ChatResult result = awaitResult();
+        assertThat(result.status()).isEqualTo(ResultStatus.FAILED);
+        assertThat(result.httpStatus()).isEqualTo(503);
+        assertThat(upstream.calls("first")).isZero();
+    }
+
+    @Test
     void shouldDeadLetterAnAttemptsRecordThatIsNotAnAttempt() throws Exception {
         // Given a running topology
         start();
@@ -233,7 +254,7 @@ class TokenRelayTopologyTest {
 
     private SimulatedUpstream start(String yaml) throws Exception {
         SimulatedUpstream upstream = UPSTREAM.get();
-        TokenRelayConfig config = ConfigLoader.parse(
+        config = ConfigLoader.parse(
                 yaml.formatted(upstream.baseUrl("first"), upstream.baseUrl("second")), "test configuration");
         caller = UpstreamCaller.create(config, Providers.builtIn(), Clock.systemUTC());
         StreamsBuilder builder = new StreamsBuilder();

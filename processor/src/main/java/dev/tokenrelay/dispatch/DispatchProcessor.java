@@ -223,15 +223,19 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     }
 
     /**
-     * Starts what the account has room for. A cooling account starts nothing: its queued attempts
-     * are sent elsewhere, or parked here until the cooldown ends.
+     * Starts what the account has room for. A cooling or disabled account starts nothing: its
+     * queued attempts are sent elsewhere, or parked here until the cooldown (or the probe) is due.
+     * A disabled account whose probe is due runs one call at a time.
      */
     private void pump(String account, Instant now) {
         Lane lane = lane(account);
         Optional<AccountState> state = states.get(account);
         lane.probing(state.isPresent() && state.get().disabled());
-        if (state.isPresent() && state.get().coolingAt(now)) {
-            lane.blockUntil(state.get().coolingUntil().toEpochMilli());
+        if (state.isPresent() && (state.get().coolingAt(now) || state.get().disabledAt(now))) {
+            // An account disabled by hand has no end to block until: it just starts nothing.
+            if (state.get().coolingAt(now)) {
+                lane.blockUntil(state.get().coolingUntil().toEpochMilli());
+            }
             lane.releaseDue(now.toEpochMilli());
             lane.takeWaiting().forEach(key -> redirect(key, now));
             return;

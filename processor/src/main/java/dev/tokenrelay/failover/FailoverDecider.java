@@ -144,7 +144,8 @@ public final class FailoverDecider {
 
     private static Choice waitFor(String account, String pool, AccountStates states, Instant now, Instant deadline) {
         Optional<AccountState> state = states.get(account);
-        Instant from = state.map(s -> s.usableFrom(now)).orElse(now);
+        // Not Optional.map: a null usableFrom (disabled by hand) must not become "now".
+        Instant from = state.isPresent() ? state.get().usableFrom(now) : now;
         Instant until = from != null && from.isAfter(now) ? from : null;
         if (from == null || (until != null && deadline != null && !until.isBefore(deadline))) {
             return Choice.noneLeft(true);

@@ -155,6 +155,18 @@ class FailoverDeciderTest {
             return this;
         }
 
+        /** Disabled by the rule: cooling until its probe. */
+        States disabledUntilProbe(String account, Instant probeAt) {
+            states.put(account, new AccountState(account, probeAt, "disabled after 3 failures", OutcomeKind.RETRYABLE,
+                    500, 3, NOW, 3, true, probeAt, NOW));
+            return this;
+        }
+
+        States disabledByHand(String account) {
+            states.put(account, new AccountState(account, null, "disabled by operator", null, null, 0, true, NOW));
+            return this;
+        }
+
         @Override
         public Optional<AccountState> get(String account) {
             return Optional.ofNullable(states.get(account));
@@ -752,6 +764,23 @@ class FailoverDeciderTest {
             // Then it stays with a, not before the cooldown ends
             assertThat(waiting.account()).isEqualTo("a");
             assertThat(waiting.notBefore()).isEqualTo(NOW.plusSeconds(2));
+        }
+
+        @Test
+        void shouldKeepAPinnedAttemptWaitingForItsAccountsProbeButEndOneWhoseAccountIsDisabledByHand() {
+            // Given an attempt pinned to a, with a disabled by the rule until its probe, or by hand
+            Attempt attempt = first(request("main", "a", null), "a", "main");
+            States probed = new States().disabledUntilProbe("a", NOW.plusSeconds(60));
+            States byHand = new States().disabledByHand("a");
+
+            // When it is redirected
+            Attempt waiting = next(decider.redirect(attempt, probed, NOW));
+            ChatResult ended = result(decider.redirect(attempt, byHand, NOW));
+
+            // Then it waits for the probe, but an account disabled by hand ends it with 503
+            assertThat(waiting.account()).isEqualTo("a");
+            assertThat(waiting.notBefore()).isEqualTo(NOW.plusSeconds(60));
+            assertThat(ended.httpStatus()).isEqualTo(503);
         }
     }
 }
