@@ -5,8 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tokenrelay.config.ConfigException;
 import dev.tokenrelay.config.ConfigLoader;
 import dev.tokenrelay.config.TokenRelayConfig;
-import dev.tokenrelay.schema.AccountState;
-import dev.tokenrelay.schema.OutcomeKind;
+import dev.tokenrelay.testing.AccountStatesFixture;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -14,7 +13,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeAll;
@@ -84,40 +82,6 @@ class AccountSelectorTest {
     @BeforeEach
     void createSelector() {
         selector = new AccountSelector(config);
-    }
-
-    /** Account states held in a map, as the accounts table would hold them. */
-    private static final class States implements AccountStates {
-        private final Map<String, AccountState> states = new HashMap<>();
-
-        States cooling(String account, Duration remaining) {
-            states.put(account, new AccountState(account, NOW.plus(remaining), "status_429", OutcomeKind.RETRYABLE,
-                    429, 1, false, NOW));
-            return this;
-        }
-
-        States cooledDownAt(String account, Instant until) {
-            states.put(account, new AccountState(account, until, "status_429", OutcomeKind.RETRYABLE, 429, 1, false,
-                    NOW.minusSeconds(60)));
-            return this;
-        }
-
-        /** Disabled by the rule: cooling until its probe, as {@link AccountHealth} writes it. */
-        States disabledUntilProbe(String account, Instant probeAt) {
-            states.put(account, new AccountState(account, probeAt, "disabled after 3 failures", OutcomeKind.RETRYABLE,
-                    500, 3, NOW, 3, true, probeAt, NOW));
-            return this;
-        }
-
-        States disabled(String account) {
-            states.put(account, new AccountState(account, null, "disabled by operator", null, null, 0, true, NOW));
-            return this;
-        }
-
-        @Override
-        public Optional<AccountState> get(String account) {
-            return Optional.ofNullable(states.get(account));
-        }
     }
 
     private Choice choose(String pool, Set<String> tried, String requestId, AccountStates states) {
@@ -249,7 +213,7 @@ class AccountSelectorTest {
     @Test
     void shouldNotChooseACoolingAccountWhileAHealthyOneRemains() {
         // Given the first account of main cooling for another 10 s
-        States states = new States().cooling("a", Duration.ofSeconds(10));
+        AccountStatesFixture states = states().cooling("a", Duration.ofSeconds(10));
 
         // When an account is chosen
         Choice choice = choose("main", Set.of(), "req-1", states);
@@ -261,7 +225,7 @@ class AccountSelectorTest {
     @Test
     void shouldPreferAHealthyLowerPriorityAccountToACoolingHigherPriorityOne() {
         // Given the highest priority account cooling
-        States states = new States().cooling("hi", Duration.ofSeconds(30));
+        AccountStatesFixture states = states().cooling("hi", Duration.ofSeconds(30));
 
         // When an account is chosen
         Choice choice = choose("ranked", Set.of(), "req-1", states);
@@ -273,7 +237,7 @@ class AccountSelectorTest {
     @Test
     void shouldSkipACoolingAccountInARoundRobinGroup() {
         // Given a round-robin pool with r1 and r2 cooling
-        States states = new States().cooling("r1", Duration.ofSeconds(5)).cooling("r2", Duration.ofSeconds(5));
+        AccountStatesFixture states = states().cooling("r1", Duration.ofSeconds(5)).cooling("r2", Duration.ofSeconds(5));
 
         // When many requests choose
         // Then all of them get r3
@@ -285,7 +249,7 @@ class AccountSelectorTest {
     @Test
     void shouldChooseAnAccountWhoseCooldownHasEnded() {
         // Given a's cooldown ended exactly now and b's a second ago
-        States states = new States().cooledDownAt("a", NOW).cooledDownAt("b", NOW.minusSeconds(1));
+        AccountStatesFixture states = states().cooledDownAt("a", NOW).cooledDownAt("b", NOW.minusSeconds(1));
 
         // When an account is chosen
         Choice choice = choose("main", Set.of(), "req-1", states);
@@ -297,7 +261,7 @@ class AccountSelectorTest {
     @Test
     void shouldSkipAnAccountTheRuleDisabledUntilItsProbeIsDue() {
         // Given a disabled by the rule, its probe in a minute
-        States states = new States().disabledUntilProbe("a", NOW.plusSeconds(60));
+        AccountStatesFixture states = states().disabledUntilProbe("a", NOW.plusSeconds(60));
 
         // When an account is chosen now, and once the probe is due
         Choice before = selector.choose("main", Set.of(), "req-1", states, NOW);
@@ -311,8 +275,8 @@ class AccountSelectorTest {
     @Test
     void shouldWaitForTheProbeOfTheOnlyAccountButNotForOneDisabledByHand() {
         // Given the one-account pool's account disabled by the rule, and the same account disabled by hand
-        States probed = new States().disabledUntilProbe("f", NOW.plusSeconds(30));
-        States byHand = new States().disabled("f");
+        AccountStatesFixture probed = states().disabledUntilProbe("f", NOW.plusSeconds(30));
+        AccountStatesFixture byHand = states().disabledByHand("f");
 
         // When an account is chosen, waiting allowed, with no deadline
         Choice waited = selector.chooseOrWait("last", Set.of(), "req-1", probed, NOW, null);
@@ -326,7 +290,7 @@ class AccountSelectorTest {
     @Test
     void shouldNotChooseADisabledAccount() {
         // Given a and b disabled
-        States states = new States().disabled("a").disabled("b");
+        AccountStatesFixture states = states().disabledByHand("a").disabledByHand("b");
 
         // When an account is chosen
         Choice choice = choose("main", Set.of(), "req-1", states);
@@ -338,7 +302,7 @@ class AccountSelectorTest {
     @Test
     void shouldGoToTheFallbackPoolWhenEveryUntriedAccountOfThePoolIsCooling() {
         // Given a tried, and b and c cooling
-        States states = new States().cooling("b", Duration.ofSeconds(15)).cooling("c", Duration.ofSeconds(15));
+        AccountStatesFixture states = states().cooling("b", Duration.ofSeconds(15)).cooling("c", Duration.ofSeconds(15));
 
         // When the next account is chosen
         Choice choice = choose("main", Set.of("a"), "req-1", states);
@@ -350,7 +314,7 @@ class AccountSelectorTest {
     @Test
     void shouldGoThroughTheWholeFallbackChainPastCoolingPools() {
         // Given every account of main and backup cooling
-        States states = new States();
+        AccountStatesFixture states = states();
         List.of("a", "b", "c", "d", "e").forEach(account -> states.cooling(account, Duration.ofSeconds(15)));
 
         // When an account is chosen
@@ -363,7 +327,7 @@ class AccountSelectorTest {
     @Test
     void shouldSayAllCoolingWhenEveryUntriedAccountOfTheChainIsCooling() {
         // Given some accounts of the chain tried and every other one cooling
-        States states = new States();
+        AccountStatesFixture states = states();
         List.of("b", "c", "e", "f").forEach(account -> states.cooling(account, Duration.ofSeconds(15)));
 
         // When an account is chosen
@@ -386,7 +350,7 @@ class AccountSelectorTest {
     @Test
     void shouldNotSayAllCoolingWhenTheOnlyUntriedAccountsAreDisabled() {
         // Given a pool without fallback whose only account is disabled
-        States states = new States().disabled("f");
+        AccountStatesFixture states = states().disabledByHand("f");
 
         // When an account is chosen
         Choice choice = choose("last", Set.of(), "req-1", states);
@@ -398,7 +362,7 @@ class AccountSelectorTest {
     @Test
     void shouldNotCountATriedCoolingAccountAsAWaitableCandidate() {
         // Given f tried (and now cooling because of it)
-        States states = new States().cooling("f", Duration.ofSeconds(15));
+        AccountStatesFixture states = states().cooling("f", Duration.ofSeconds(15));
 
         // When the next account is chosen
         Choice choice = choose("last", Set.of("f"), "req-1", states);
@@ -420,7 +384,7 @@ class AccountSelectorTest {
     @Test
     void shouldContinueDownTheChainWithChooseAfter() {
         // Given every account of backup cooling
-        States states = new States().cooling("d", Duration.ofSeconds(15)).cooling("e", Duration.ofSeconds(15));
+        AccountStatesFixture states = states().cooling("d", Duration.ofSeconds(15)).cooling("e", Duration.ofSeconds(15));
 
         // When the next account is chosen after main
         Choice choice = selector.chooseAfter("main", Set.of("a"), "req-1", states, NOW);
@@ -437,5 +401,9 @@ class AccountSelectorTest {
 
         // Then none is left
         assertThat(choice).isEqualTo(Choice.noneLeft(false));
+    }
+
+    private static AccountStatesFixture states() {
+        return new AccountStatesFixture(NOW);
     }
 }

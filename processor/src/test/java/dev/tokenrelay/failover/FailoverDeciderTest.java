@@ -9,7 +9,7 @@ import dev.tokenrelay.classify.Outcome;
 import dev.tokenrelay.config.ConfigException;
 import dev.tokenrelay.config.ConfigLoader;
 import dev.tokenrelay.config.TokenRelayConfig;
-import dev.tokenrelay.schema.AccountState;
+import dev.tokenrelay.testing.AccountStatesFixture;
 import dev.tokenrelay.schema.Attempt;
 import dev.tokenrelay.schema.ChatRequest;
 import dev.tokenrelay.schema.ChatResult;
@@ -21,10 +21,7 @@ import dev.tokenrelay.schema.UpstreamResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -143,34 +140,6 @@ class FailoverDeciderTest {
     private static ChatResult result(Decision decision) {
         assertThat(decision).isInstanceOf(Decision.Finish.class);
         return ((Decision.Finish) decision).result();
-    }
-
-    /** Account states held in a map, as the accounts table would hold them. */
-    private static final class States implements AccountStates {
-        private final Map<String, AccountState> states = new HashMap<>();
-
-        States cooling(String account, Duration remaining) {
-            states.put(account, new AccountState(account, NOW.plus(remaining), "status_429", OutcomeKind.RETRYABLE,
-                    429, 1, false, NOW));
-            return this;
-        }
-
-        /** Disabled by the rule: cooling until its probe. */
-        States disabledUntilProbe(String account, Instant probeAt) {
-            states.put(account, new AccountState(account, probeAt, "disabled after 3 failures", OutcomeKind.RETRYABLE,
-                    500, 3, NOW, 3, true, probeAt, NOW));
-            return this;
-        }
-
-        States disabledByHand(String account) {
-            states.put(account, new AccountState(account, null, "disabled by operator", null, null, 0, true, NOW));
-            return this;
-        }
-
-        @Override
-        public Optional<AccountState> get(String account) {
-            return Optional.ofNullable(states.get(account));
-        }
     }
 
     // ---- the rule ---------------------------------------------------------------------------
@@ -333,7 +302,7 @@ class FailoverDeciderTest {
         void shouldSkipCoolingAccounts() {
             // Given b cooling
             Attempt attempt = first(unpinned("main"), "a", "main");
-            States states = new States().cooling("b", Duration.ofSeconds(30));
+            AccountStatesFixture states = states().cooling("b", Duration.ofSeconds(30));
 
             // When a fails
             Attempt next = next(decide(attempt, connectError(), states));
@@ -538,7 +507,7 @@ class FailoverDeciderTest {
         void shouldAnswer503WhenEveryRemainingAccountIsCoolingAndTheDeadlineDoesNotAllowWaiting() {
             // Given a request due in 1 s, whose attempt on a fails to connect, with b, c and d cooling for longer
             Attempt attempt = first(request("main", null, NOW.plusSeconds(1)), "a", "main");
-            States states = new States().cooling("b", Duration.ofSeconds(10)).cooling("c", Duration.ofSeconds(20))
+            AccountStatesFixture states = states().cooling("b", Duration.ofSeconds(10)).cooling("c", Duration.ofSeconds(20))
                     .cooling("d", Duration.ofSeconds(30));
 
             // When the failover is decided
@@ -634,7 +603,7 @@ class FailoverDeciderTest {
         void shouldWaitForTheEarliestCooldownWhenTheDeadlineAllows() {
             // Given a request without deadline, whose attempt on a fails to connect, with b, c and d cooling
             Attempt attempt = first(unpinned("main"), "a", "main");
-            States states = new States().cooling("b", Duration.ofSeconds(5)).cooling("c", Duration.ofSeconds(20))
+            AccountStatesFixture states = states().cooling("b", Duration.ofSeconds(5)).cooling("c", Duration.ofSeconds(20))
                     .cooling("d", Duration.ofSeconds(30));
 
             // When the failover is decided
@@ -650,7 +619,7 @@ class FailoverDeciderTest {
         void shouldRetryTheOnlyAccountAfterItsRetryAfter() throws ConfigException {
             // Given the only account of a pool answered 429 and cools for 2 s
             Attempt attempt = first(unpinned("solo"), "s", "solo");
-            States states = new States().cooling("s", Duration.ofSeconds(2));
+            AccountStatesFixture states = states().cooling("s", Duration.ofSeconds(2));
 
             // When the failover is decided with one same-account retry allowed
             Outcome.Retryable tooMany = retryableStatus(429, Duration.ofSeconds(2));
@@ -695,7 +664,7 @@ class FailoverDeciderTest {
         void shouldNotRetryWhenTheRetryWouldStartAfterTheDeadline() throws ConfigException {
             // Given a request due in 1 s whose only account cools for 30 s
             Attempt attempt = first(request("solo", null, NOW.plusSeconds(1)), "s", "solo");
-            States states = new States().cooling("s", Duration.ofSeconds(30));
+            AccountStatesFixture states = states().cooling("s", Duration.ofSeconds(30));
 
             // When it fails with a 429
             Outcome.Retryable tooMany = retryableStatus(429, Duration.ofSeconds(30));
@@ -722,7 +691,7 @@ class FailoverDeciderTest {
         void shouldRedirectAQueuedAttemptAwayFromAnAccountThatStartedCooling() {
             // Given an attempt queued for a, which has started cooling, while b is healthy
             Attempt attempt = first(unpinned("main"), "a", "main");
-            States states = new States().cooling("a", Duration.ofSeconds(30));
+            AccountStatesFixture states = states().cooling("a", Duration.ofSeconds(30));
 
             // When it is redirected
             Decision decision = decider.redirect(attempt, states, NOW);
@@ -741,7 +710,7 @@ class FailoverDeciderTest {
             Attempt first = first(unpinned("solo"), "s", "solo");
             Outcome.Retryable tooMany = retryableStatus(429, Duration.ofSeconds(2));
             Attempt retry = new Attempt(first.request(), 2, "s", "solo", List.of(entry(first, tooMany)), null, NOW);
-            States states = new States().cooling("s", Duration.ofSeconds(3));
+            AccountStatesFixture states = states().cooling("s", Duration.ofSeconds(3));
 
             // When it is redirected
             Attempt waiting = next(withRetries(1).redirect(retry, states, NOW));
@@ -756,7 +725,7 @@ class FailoverDeciderTest {
         void shouldKeepAPinnedAttemptWaitingForItsAccountsCooldown() {
             // Given an attempt pinned to a, which cools for 2 s
             Attempt attempt = first(request("main", "a", null), "a", "main");
-            States states = new States().cooling("a", Duration.ofSeconds(2));
+            AccountStatesFixture states = states().cooling("a", Duration.ofSeconds(2));
 
             // When it is redirected
             Attempt waiting = next(decider.redirect(attempt, states, NOW));
@@ -770,8 +739,8 @@ class FailoverDeciderTest {
         void shouldKeepAPinnedAttemptWaitingForItsAccountsProbeButEndOneWhoseAccountIsDisabledByHand() {
             // Given an attempt pinned to a, with a disabled by the rule until its probe, or by hand
             Attempt attempt = first(request("main", "a", null), "a", "main");
-            States probed = new States().disabledUntilProbe("a", NOW.plusSeconds(60));
-            States byHand = new States().disabledByHand("a");
+            AccountStatesFixture probed = states().disabledUntilProbe("a", NOW.plusSeconds(60));
+            AccountStatesFixture byHand = states().disabledByHand("a");
 
             // When it is redirected
             Attempt waiting = next(decider.redirect(attempt, probed, NOW));
@@ -782,5 +751,9 @@ class FailoverDeciderTest {
             assertThat(waiting.notBefore()).isEqualTo(NOW.plusSeconds(60));
             assertThat(ended.httpStatus()).isEqualTo(503);
         }
+    }
+
+    private static AccountStatesFixture states() {
+        return new AccountStatesFixture(NOW);
     }
 }
