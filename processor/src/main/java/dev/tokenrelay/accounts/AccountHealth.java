@@ -21,6 +21,35 @@ public final class AccountHealth {
 
     private static final Logger LOG = LoggerFactory.getLogger(AccountHealth.class);
 
+    /** What a new state did to the account, for metrics; written by name. */
+    public enum Change {
+        /** Cooling after a failure, still enabled. */
+        COOLING,
+        /** Disabled by the rule. */
+        DISABLED,
+        /** A disabled account's probe failed: disabled until the next one. */
+        PROBE_FAILED,
+        /** A disabled account answered: enabled again. */
+        ENABLED,
+        /** A success cleared the failures of an enabled account. */
+        RECOVERED;
+
+        /** The change from {@code previous} ({@code null}: none) to {@code next}, seen at {@code now}. */
+        public static Change between(AccountState previous, AccountState next, Instant now) {
+            boolean wasDisabled = previous != null && previous.disabled();
+            if (next.disabled()) {
+                if (!wasDisabled) {
+                    return DISABLED;
+                }
+                return previous.probingAt(now) ? PROBE_FAILED : COOLING;
+            }
+            if (wasDisabled) {
+                return ENABLED;
+            }
+            return next.coolingUntil() != null ? COOLING : RECOVERED;
+        }
+    }
+
     private final DisableRule rule;
 
     /** @param rule the disable rule, {@code null} when accounts are only cooled */

@@ -428,9 +428,12 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     /** The account's new health state, if this outcome changes it. */
     private Optional<AccountState> accountStateChange(String account, Outcome outcome, Instant cooldownUntil,
             Instant now) {
-        Optional<AccountState> next = health.after(account, states.get(account).orElse(null), outcome, cooldownUntil,
-                now);
-        next.ifPresent(state -> written.put(account, state));
+        AccountState previous = states.get(account).orElse(null);
+        Optional<AccountState> next = health.after(account, previous, outcome, cooldownUntil, now);
+        next.ifPresent(state -> {
+            written.put(account, state);
+            metrics.accountChanged(account, AccountHealth.Change.between(previous, state, now));
+        });
         return next;
     }
 

@@ -17,6 +17,8 @@ public final class MetricNames {
     public static final String ATTEMPTS_QUEUED = "tokenrelay.attempts.queued";
     /** Counter of final results; tags {@link #STATUS}, {@link #STAGE}. */
     public static final String RESULTS = "tokenrelay.results";
+    /** Counter of account health changes; tags {@link #ACCOUNT}, {@link #CHANGE}. */
+    public static final String ACCOUNT_CHANGES = "tokenrelay.account.changes";
 
     /** {@link #ATTEMPTS} in the Prometheus text format. */
     public static final String PROM_ATTEMPTS = "tokenrelay_attempts_total";
@@ -26,12 +28,15 @@ public final class MetricNames {
     public static final String PROM_ATTEMPTS_QUEUED = "tokenrelay_attempts_queued";
     /** {@link #RESULTS} in the Prometheus text format. */
     public static final String PROM_RESULTS = "tokenrelay_results_total";
+    /** {@link #ACCOUNT_CHANGES} in the Prometheus text format. */
+    public static final String PROM_ACCOUNT_CHANGES = "tokenrelay_account_changes_total";
 
     public static final String ACCOUNT = "account";
     public static final String OUTCOME = "outcome";
     public static final String REASON = "reason";
     public static final String STATUS = "status";
     public static final String STAGE = "stage";
+    public static final String CHANGE = "change";
 
     private MetricNames() {}
 }

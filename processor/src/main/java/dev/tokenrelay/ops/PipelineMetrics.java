@@ -1,5 +1,6 @@
 package dev.tokenrelay.ops;
 
+import dev.tokenrelay.accounts.AccountHealth;
 import dev.tokenrelay.classify.Outcome;
 import dev.tokenrelay.schema.ChatResult;
 
@@ -19,6 +20,9 @@ public interface PipelineMetrics {
         public void resultEmitted(String stage, ChatResult result) {}
 
         @Override
+        public void accountChanged(String account, AccountHealth.Change change) {}
+
+        @Override
         public Lanes lanes(String task) {
             return Lanes.NONE;
         }
@@ -33,6 +37,9 @@ public interface PipelineMetrics {
      * @param stage where it was decided: {@code intake} or {@code dispatch}
      */
     void resultEmitted(String stage, ChatResult result);
+
+    /** A new health state was written for {@code account}: cooling, disabled, enabled again... */
+    void accountChanged(String account, AccountHealth.Change change);
 
     /** The lane sizes of one dispatch task; close it when the task closes. */
     Lanes lanes(String task);

@@ -1,5 +1,6 @@
 package dev.tokenrelay.ops;
 
+import dev.tokenrelay.accounts.AccountHealth;
 import dev.tokenrelay.classify.Outcome;
 import dev.tokenrelay.schema.ChatResult;
 import io.micrometer.core.instrument.Counter;
@@ -42,6 +43,7 @@ public final class RelayMetrics implements PipelineMetrics {
     private final Map<List<String>, Counter> attempts = new ConcurrentHashMap<>();
     private final Map<List<String>, Timer> latencies = new ConcurrentHashMap<>();
     private final Map<List<String>, Counter> results = new ConcurrentHashMap<>();
+    private final Map<List<String>, Counter> changes = new ConcurrentHashMap<>();
 
     public RelayMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -87,6 +89,21 @@ public final class RelayMetrics implements PipelineMetrics {
                     .increment();
         } catch (RuntimeException e) {
             LOG.warn("could not count a result: {}", e.toString());
+        }
+    }
+
+    @Override
+    public void accountChanged(String account, AccountHealth.Change change) {
+        try {
+            String tag = change.name().toLowerCase(Locale.ROOT);
+            changes.computeIfAbsent(List.of(account, tag), key -> Counter.builder(MetricNames.ACCOUNT_CHANGES)
+                    .description("Account health changes: cooling, disabled, probe_failed, enabled, recovered")
+                    .tag(MetricNames.ACCOUNT, account)
+                    .tag(MetricNames.CHANGE, tag)
+                    .register(registry))
+                    .increment();
+        } catch (RuntimeException e) {
+            LOG.warn("could not count an account change: {}", e.toString());
         }
     }
 

@@ -134,6 +134,25 @@ class AccountHealthTest {
         assertThat(noCooldown).isEmpty();
     }
 
+    @Test
+    void shouldNameEachChangeForTheMetrics() {
+        // Given the states an account goes through: cooling, disabled, a failed probe, enabled again
+        AccountState cooling = failTimes(1, NOW);
+        AccountState disabled = failTimes(3, NOW);
+        Instant probe = disabled.probeAt();
+        AccountState probeFailed = withRule.after("a", disabled, failure(), probe.plus(COOLDOWN), probe).orElseThrow();
+        AccountState enabled = withRule.after("a", disabled, success(), null, probe).orElseThrow();
+        AccountState recovered = withRule.after("a", cooling, success(), null, NOW).orElseThrow();
+
+        // When each change is named / Then it says what happened
+        assertThat(AccountHealth.Change.between(null, cooling, NOW)).isEqualTo(AccountHealth.Change.COOLING);
+        assertThat(AccountHealth.Change.between(failTimes(2, NOW), disabled, NOW))
+                .isEqualTo(AccountHealth.Change.DISABLED);
+        assertThat(AccountHealth.Change.between(disabled, probeFailed, probe)).isEqualTo(AccountHealth.Change.PROBE_FAILED);
+        assertThat(AccountHealth.Change.between(disabled, enabled, probe)).isEqualTo(AccountHealth.Change.ENABLED);
+        assertThat(AccountHealth.Change.between(cooling, recovered, NOW)).isEqualTo(AccountHealth.Change.RECOVERED);
+    }
+
     /** The state after {@code times} failures one second apart, from {@code start}. */
     private AccountState failTimes(int times, Instant start) {
         AccountState state = null;

@@ -1,5 +1,6 @@
 package dev.tokenrelay.ops;
 
+import dev.tokenrelay.accounts.AccountHealth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -77,6 +78,25 @@ class RelayMetricsTest {
                 && labels.get("stage").equals("dispatch"))).isEqualTo(2);
         assertThat(scrape.sum(MetricNames.PROM_RESULTS, labels -> labels.get("status").equals("rejected")
                 && labels.get("stage").equals("intake"))).isEqualTo(1);
+    }
+
+    @Test
+    void shouldCountAccountChangesByAccountAndChange() {
+        // Given an account disabled, its probe failing, and then enabled again
+        metrics.accountChanged("a", AccountHealth.Change.DISABLED);
+        metrics.accountChanged("a", AccountHealth.Change.PROBE_FAILED);
+        metrics.accountChanged("a", AccountHealth.Change.ENABLED);
+        metrics.accountChanged("b", AccountHealth.Change.COOLING);
+
+        // When the registry is scraped
+        PrometheusText scrape = PrometheusText.parse(registry.scrape());
+
+        // Then each change is counted under its lower-case name
+        assertThat(scrape.sum(MetricNames.PROM_ACCOUNT_CHANGES, labels -> labels.get("account").equals("a")
+                && labels.get("change").equals("disabled"))).isEqualTo(1);
+        assertThat(scrape.sum(MetricNames.PROM_ACCOUNT_CHANGES, labels -> labels.get("account").equals("a"))).isEqualTo(3);
+        assertThat(scrape.sum(MetricNames.PROM_ACCOUNT_CHANGES, labels -> labels.get("change").equals("cooling")))
+                .isEqualTo(1);
     }
 
     @Test

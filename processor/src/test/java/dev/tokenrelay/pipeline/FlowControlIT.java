@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tokenrelay.TokenRelay;
-import dev.tokenrelay.schema.Attempt;
+import dev.tokenrelay.ops.MetricNames;
+import dev.tokenrelay.ops.MetricsScraper;
+import dev.tokenrelay.ops.PrometheusText;
 import dev.tokenrelay.schema.AccountState;
+import dev.tokenrelay.schema.Attempt;
 import dev.tokenrelay.schema.ChatResult;
 import dev.tokenrelay.schema.OutcomeKind;
 import dev.tokenrelay.schema.ResultStatus;
@@ -170,6 +173,14 @@ class FlowControlIT {
             assertThat(enabled.account()).isEqualTo("first");
             assertThat(enabled.disabled()).isFalse();
             assertThat(enabled.probeAt()).isNull();
+
+            // And the metrics counted the account being disabled and enabled again
+            PrometheusText metrics = new MetricsScraper(Duration.ofSeconds(10))
+                    .scrape(relay.processor().opsUri().orElseThrow().resolve("/metrics"));
+            assertThat(metrics.sum(MetricNames.PROM_ACCOUNT_CHANGES, labels -> labels.get("account").equals("first")
+                    && labels.get("change").equals("disabled"))).isEqualTo(1);
+            assertThat(metrics.sum(MetricNames.PROM_ACCOUNT_CHANGES, labels -> labels.get("account").equals("first")
+                    && labels.get("change").equals("enabled"))).isEqualTo(1);
         }
     }
 
