@@ -54,11 +54,14 @@ public final class OutcomeClassifier {
         if (status >= 200 && status < 300) {
             Conversion conversion = provider.readSuccess(response.body(), response.header("content-type"));
             if (conversion instanceof Conversion.NoAnswer noAnswer) {
-                return Outcome.fakeSuccess(noAnswer.reason(), status, started, latency);
+                Outcome finalAnswer = finalAnswerInSuccess(noAnswer.error(), provider, started, latency);
+                return finalAnswer != null ? finalAnswer : Outcome.fakeSuccess(noAnswer.reason(), status, started, latency);
             }
             ObjectNode completion = ((Conversion.Completion) conversion).completion();
             if (policy.checkErrorInSuccess() && completion.hasNonNull("error") && !completion.has("choices")) {
-                return Outcome.fakeSuccess("error_in_success", status, started, latency);
+                Outcome finalAnswer = finalAnswerInSuccess(completion, provider, started, latency);
+                return finalAnswer != null ? finalAnswer
+                        : Outcome.fakeSuccess("error_in_success", status, started, latency);
             }
             if (policy.checkEmptyCompletion() && EmptyCompletion.isEmpty(completion)) {
                 return Outcome.fakeSuccess("empty_completion", status, started, latency);
@@ -77,6 +80,19 @@ public final class OutcomeClassifier {
             return Outcome.retryable(reason, upstream, cooldown, started, latency);
         }
         return Outcome.nonSuccessStatus(upstream, false, reason, started, latency);
+    }
+
+    /**
+     * An error sent inside a 2xx whose code is a final-answer code (a context window exceeded, a
+     * content policy) is a final answer as it would be outside a stream, where the providers send
+     * it as a 400: every account would answer the same. {@code null} for any other error.
+     */
+    private Outcome finalAnswerInSuccess(JsonNode errorBody, Provider provider, Instant started, Duration latency) {
+        String code = errorBody == null ? null : provider.errorCode(errorBody);
+        if (code == null || !policy.finalAnswerErrorCodes().contains(code)) {
+            return null;
+        }
+        return Outcome.nonSuccessStatus(new UpstreamResponse(400, errorBody), true, code, started, latency);
     }
 
     private Outcome classifyFailure(UpstreamExchange.Failure failure) {

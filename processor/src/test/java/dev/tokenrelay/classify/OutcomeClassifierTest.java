@@ -9,6 +9,8 @@ import dev.tokenrelay.schema.JsonCodec;
 import dev.tokenrelay.schema.OutcomeKind;
 import dev.tokenrelay.upstream.Conversion;
 import dev.tokenrelay.upstream.OpenAiChatProvider;
+import dev.tokenrelay.upstream.AnthropicMessagesProvider;
+import dev.tokenrelay.upstream.OpenAiResponsesProvider;
 import dev.tokenrelay.upstream.Provider;
 import dev.tokenrelay.upstream.UpstreamExchange;
 import java.io.IOException;
@@ -378,6 +380,76 @@ class OutcomeClassifierTest {
             assertThat(success.finalAnswer()).isTrue();
             assertThat(success.reason()).isEqualTo(code);
             assertThat(success.response().body().at("/error/code").asText()).isEqualTo(code);
+        }
+    }
+
+    @Nested
+    class ErrorInASuccessfulStatus {
+
+        static Stream<Arguments> finalAnswers() {
+            return Stream.of(
+                    Arguments.of("chat: an error chunk in the stream", new OpenAiChatProvider(), """
+                            data: {"error": {"message": "This model's maximum context length is 128000 tokens.", \
+                            "type": "invalid_request_error", "code": "context_length_exceeded"}}
+
+                            """, "context_length_exceeded"),
+                    Arguments.of("chat: an error body in a 200", new OpenAiChatProvider(),
+                            "{\"error\": {\"message\": \"blocked\", \"code\": \"content_filter\"}}", "content_filter"),
+                    Arguments.of("responses: response.failed", new OpenAiResponsesProvider(), """
+                            event: response.created
+                            data: {"type": "response.created", "response": {"id": "r1", "status": "in_progress"}}
+
+                            event: response.failed
+                            data: {"type": "response.failed", "response": {"id": "r1", "status": "failed", \
+                            "error": {"code": "context_length_exceeded", "message": "Your input exceeds the context window."}}}
+
+                            """, "context_length_exceeded"),
+                    Arguments.of("responses: an error event", new OpenAiResponsesProvider(), """
+                            event: error
+                            data: {"type": "error", "code": "context_length_exceeded", "message": "Too long."}
+
+                            """, "context_length_exceeded"),
+                    Arguments.of("anthropic: an error event", new AnthropicMessagesProvider(), """
+                            event: error
+                            data: {"type": "error", "error": {"type": "invalid_request_error", \
+                            "message": "prompt is too long: 210000 tokens > 200000 maximum"}}
+
+                            """, "context_length_exceeded"));
+        }
+
+        @ParameterizedTest(name = "[{index}] {0}")
+        @MethodSource("finalAnswers")
+        void shouldBeAFinalAnswerWhenTheErrorInA200NamesAFinalAnswerCode(String description, Provider provider,
+                String body, String code) {
+            // Given a 200 whose answer is an error that every account would repeat
+
+            // When it is classified
+            Outcome outcome = classifier.classify(response(200, body), provider);
+
+            // Then it is a final answer, reported as the 400 the provider sends outside a stream
+            assertThat(outcome).isInstanceOf(Outcome.Success.class);
+            Outcome.Success success = (Outcome.Success) outcome;
+            assertThat(success.finalAnswer()).isTrue();
+            assertThat(success.status()).isEqualTo(400);
+            assertThat(success.reason()).isEqualTo(code);
+            assertThat(success.response().body().path("error").isObject()).isTrue();
+        }
+
+        @Test
+        void shouldStayRetryableWhenTheErrorInA200NamesAnotherCode() {
+            // Given a streamed 200 that breaks off with a server error
+            String body = """
+                    data: {"error": {"message": "The server had an error.", "type": "server_error", "code": "server_error"}}
+
+                    """;
+
+            // When it is classified
+            Outcome outcome = classify(response(200, body));
+
+            // Then another account may answer: a fake success, retried without cooldown
+            assertThat(outcome).isInstanceOf(Outcome.Retryable.class);
+            assertThat(outcome.reason()).isEqualTo("error_event");
+            assertThat(((Outcome.Retryable) outcome).cooldown()).isNull();
         }
     }
 

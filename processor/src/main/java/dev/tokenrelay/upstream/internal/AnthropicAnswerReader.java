@@ -31,7 +31,7 @@ public final class AnthropicAnswerReader {
             return Conversion.noAnswer("invalid_body", "the 2xx body is neither a JSON object nor an event stream");
         }
         if ("error".equals(Json.text(json, "type")) || Json.has(json, "error")) {
-            return Conversion.noAnswer("error_event", "error body in a 2xx: " + errorMessage(json));
+            return Conversion.errorInSuccess("error body in a 2xx: " + errorMessage(json), json);
         }
         if (!json.path("content").isArray()) {
             return Conversion.noAnswer("invalid_body", "the 2xx body is not an Anthropic message");
@@ -54,7 +54,7 @@ public final class AnthropicAnswerReader {
             String type = Json.text(data, "type") != null ? Json.text(data, "type") : event.type();
             switch (type) {
                 case "error" -> {
-                    return Conversion.noAnswer("error_event", "error event in the stream: " + errorMessage(data));
+                    return Conversion.errorInSuccess("error event in the stream: " + errorMessage(data), data);
                 }
                 case "message_start" -> message = data.path("message").isObject()
                         ? ((ObjectNode) data.get("message")).deepCopy() : Json.object();

@@ -35,7 +35,8 @@ public final class ChatChunkAggregator {
         boolean done = false;
         for (SseEvent event : events) {
             if ("error".equals(event.event())) {
-                return Conversion.noAnswer("error_event", "error event in the stream: " + errorMessage(event.data()));
+                return Conversion.errorInSuccess("error event in the stream: " + errorMessage(event.data()),
+                        Json.parseOrNull(event.data()));
             }
             if (event.data() == null) {
                 continue;
@@ -49,7 +50,7 @@ public final class ChatChunkAggregator {
                 return Conversion.noAnswer("invalid_body", "a stream event's data is not a JSON object");
             }
             if (Json.has(chunk, "error")) {
-                return Conversion.noAnswer("error_event", "error chunk in the stream: " + errorMessage(event.data()));
+                return Conversion.errorInSuccess("error chunk in the stream: " + errorMessage(event.data()), chunk);
             }
             for (String field : List.of("id", "model", "system_fingerprint", "service_tier")) {
                 if (!head.has(field) && Json.text(chunk, field) != null) {

@@ -35,7 +35,7 @@ public final class ResponsesAnswerReader {
             return Conversion.noAnswer("invalid_body", "the 2xx body is neither an event stream nor a JSON object");
         }
         if ("error".equals(Json.text(json, "type")) || (Json.has(json, "error") && !json.has("output"))) {
-            return Conversion.noAnswer("error_event", "error body in a 2xx: " + errorMessage(json));
+            return Conversion.errorInSuccess("error body in a 2xx: " + errorMessage(json), json);
         }
         return fromResponse(json);
     }
@@ -55,10 +55,10 @@ public final class ResponsesAnswerReader {
             String type = Json.text(data, "type") != null ? Json.text(data, "type") : event.type();
             switch (type) {
                 case "error" -> {
-                    return Conversion.noAnswer("error_event", "error event in the stream: " + errorMessage(data));
+                    return Conversion.errorInSuccess("error event in the stream: " + errorMessage(data), data);
                 }
                 case "response.failed" -> {
-                    return Conversion.noAnswer("error_event", "response.failed: " + errorMessage(data.path("response")));
+                    return Conversion.errorInSuccess("response.failed: " + errorMessage(data.path("response")), data.path("response"));
                 }
                 case "response.created", "response.in_progress" -> {
                     if (data.path("response").isObject()) {
@@ -111,7 +111,7 @@ public final class ResponsesAnswerReader {
     private static Conversion fromResponse(JsonNode response) {
         String status = Json.text(response, "status");
         if ("failed".equals(status) || "cancelled".equals(status)) {
-            return Conversion.noAnswer("error_event", "response " + status + ": " + errorMessage(response));
+            return Conversion.errorInSuccess("response " + status + ": " + errorMessage(response), response);
         }
         if ("queued".equals(status) || "in_progress".equals(status)) {
             return Conversion.noAnswer("invalid_body", "the response is still " + status);
