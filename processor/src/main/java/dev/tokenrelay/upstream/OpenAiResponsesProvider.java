@@ -8,6 +8,7 @@ import dev.tokenrelay.schema.JsonCodec;
 import dev.tokenrelay.upstream.internal.Json;
 import dev.tokenrelay.upstream.internal.ResponsesAnswerReader;
 import dev.tokenrelay.upstream.internal.ResponsesRequestConverter;
+import java.net.URI;
 import java.util.Locale;
 import org.apache.hc.client5.http.async.methods.SimpleHttpRequest;
 import org.apache.hc.client5.http.async.methods.SimpleRequestBuilder;
@@ -33,6 +34,11 @@ public final class OpenAiResponsesProvider implements Provider {
     public SimpleHttpRequest toHttpRequest(AccountConfig account, ChatRequest request, String model, String credential)
             throws UnsendableRequestException {
         ObjectNode body = ResponsesRequestConverter.convert(request.body(), model);
+        if (isChatGptBackend(account.baseUrl())) {
+            // The ChatGPT (Codex) backend answers 400 "Unsupported parameter: max_output_tokens" to
+            // any request carrying it; it bounds the output itself. The Responses API keeps it.
+            body.remove("max_output_tokens");
+        }
         SimpleRequestBuilder builder = SimpleRequestBuilder.post(Providers.join(account.baseUrl(), "responses"))
                 .setBody(JsonCodec.encode(body), ContentType.APPLICATION_JSON)
                 .addHeader(HttpHeaders.ACCEPT, "text/event-stream");
@@ -41,6 +47,12 @@ public final class OpenAiResponsesProvider implements Provider {
             builder.addHeader(HttpHeaders.AUTHORIZATION, "Bearer " + credential);
         }
         return builder.build();
+    }
+
+    /** Whether {@code baseUrl} is ChatGPT's own backend (chatgpt.com) rather than the Responses API. */
+    static boolean isChatGptBackend(URI baseUrl) {
+        String host = baseUrl.getHost();
+        return host != null && (host.equalsIgnoreCase("chatgpt.com") || host.toLowerCase(Locale.ROOT).endsWith(".chatgpt.com"));
     }
 
     @Override

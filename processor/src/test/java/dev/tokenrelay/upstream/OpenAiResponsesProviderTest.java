@@ -157,6 +157,24 @@ class OpenAiResponsesProviderTest {
         assertThat(body.has("instructions")).isFalse();
     }
 
+    @Test
+    void shouldNotSendMaxOutputTokensToTheChatGptBackend() throws Exception {
+        // Given a Codex account on ChatGPT's backend, which refuses max_output_tokens with a 400
+        AccountConfig codex = JsonCodec.mapper().convertValue(Map.of("provider", ProviderType.OPENAI_RESPONSES,
+                "baseUrl", "https://chatgpt.com/backend-api/codex"), AccountConfig.class);
+        String chat = "{\"model\": \"codex\", \"max_tokens\": 50, \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}";
+
+        // When a request with a token cap is converted for it, and for another Responses endpoint
+        SimpleHttpRequest http = provider.toHttpRequest(codex, request(chat), "gpt-5-codex", "token-1");
+        JsonNode toChatGpt = JsonCodec.mapper().readTree(http.getBody().getBodyBytes());
+        JsonNode toOthers = convert(chat);
+
+        // Then ChatGPT's backend gets no cap, the others keep it
+        assertThat(toChatGpt.has("max_output_tokens")).isFalse();
+        assertThat(toChatGpt.at("/input/0/content/0/text").asText()).isEqualTo("Hi");
+        assertThat(toOthers.get("max_output_tokens").asInt()).isEqualTo(50);
+    }
+
     static Stream<Arguments> unsendableRequests() {
         return Stream.of(
                 Arguments.of("{\"model\": \"m\", \"n\": 2, \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}", "n=2"),
