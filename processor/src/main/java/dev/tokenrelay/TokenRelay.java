@@ -124,16 +124,22 @@ public final class TokenRelay implements AutoCloseable {
         // unreadable requests never reach a deserializer (intake reads bytes and dead-letters them).
         properties.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
                 LogAndContinueExceptionHandler.class.getName());
-        // The accounts table's global thread takes the same processing exception handler as the
-        // stream threads (the default from Kafka 5.0). Each stream thread's partition assignor reads
-        // its settings from the main consumer's, so it needs the setting there too, or every start
-        // logs one warning per stream thread.
-        properties.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
-        properties.put(StreamsConfig.mainConsumerPrefix(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG),
-                true);
+        enableGlobalProcessingHandler(properties);
         properties.putAll(config.kafka().streams());
         compressUnlessSet(properties);
         return properties;
+    }
+
+    /**
+     * Gives a global thread (the accounts table's) the same processing exception handler as the
+     * stream threads, the default from Kafka 5.0. Each stream thread's partition assignor reads its
+     * settings from the main consumer's, so the setting goes there too; without both, every start
+     * logs a warning per stream thread and one more per {@code StreamsConfig}.
+     */
+    public static void enableGlobalProcessingHandler(Properties properties) {
+        String key = StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG;
+        properties.put(key, true);
+        properties.put(StreamsConfig.mainConsumerPrefix(key), true);
     }
 
     /**

@@ -263,6 +263,7 @@ class TokenRelayTopologyTest {
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "topology-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        TokenRelay.enableGlobalProcessingHandler(props);
         driver = new TopologyTestDriver(builder.build(), props);
         Topics topics = new Topics(config.topics());
         requests = driver.createInputTopic(topics.requests(), Topics.KEYS.serializer(), Topics.RAW_REQUESTS.serializer());

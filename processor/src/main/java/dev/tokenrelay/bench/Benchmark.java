@@ -317,6 +317,7 @@ public final class Benchmark {
         properties.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         properties.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         properties.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(settings.streamThreads()));
+        TokenRelay.enableGlobalProcessingHandler(properties);
         properties.putAll(settings.streamsConfig());
         TokenRelay.compressUnlessSet(properties);
         return properties;
