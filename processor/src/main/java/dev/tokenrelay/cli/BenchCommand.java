@@ -9,13 +9,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -146,35 +142,5 @@ final class BenchCommand implements Callable<Integer> {
         boolean complete = report.relay().completed() == report.relay().requests()
                 && (report.pipe() == null || report.pipe().completed() == report.pipe().requests());
         return complete ? 0 : Main.EXIT_FAILURE;
-    }
-
-    /** Durations as people type them: {@code 0}, {@code 250ms}, {@code 1s}, {@code 2m}, or ISO-8601. */
-    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-
-        private static final Pattern SHORT = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
-
-        @Override
-        public Duration convert(String text) {
-            String value = text.strip();
-            if (value.equals("0")) {
-                return Duration.ZERO;
-            }
-            Matcher matcher = SHORT.matcher(value);
-            if (matcher.matches()) {
-                long amount = Long.parseLong(matcher.group(1));
-                return switch (matcher.group(2)) {
-                    case "ms" -> Duration.ofMillis(amount);
-                    case "s" -> Duration.ofSeconds(amount);
-                    case "m" -> Duration.ofMinutes(amount);
-                    default -> Duration.ofHours(amount);
-                };
-            }
-            try {
-                return Duration.parse(value);
-            } catch (DateTimeParseException e) {
-                throw new CommandLine.TypeConversionException(
-                        "'" + text + "' is not a duration: use e.g. 0, 250ms, 1s, 2m or PT1S");
-            }
-        }
     }
 }

@@ -18,10 +18,10 @@ import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
  * only, and a bare number is exactly what this format refuses: {@code 15} could be seconds or
  * milliseconds, so every duration carries its unit.
  */
-final class Durations {
+public final class Durations {
 
     /** How the accepted forms are described in error messages. */
-    static final String FORMS = "a duration like 500ms, 15s, 5m, 2h, 7d or PT15S";
+    public static final String FORMS = "a duration like 500ms, 15s, 5m, 2h, 7d or PT15S";
 
     private static final Pattern SHORT_FORM = Pattern.compile("(\\d+)(ms|s|m|h|d)");
 
@@ -32,7 +32,7 @@ final class Durations {
      *
      * @throws IllegalArgumentException naming the text and the accepted forms
      */
-    static Duration parse(String text) {
+    public static Duration parse(String text) {
         String trimmed = text.strip();
         Matcher shortForm = SHORT_FORM.matcher(trimmed);
         try {
