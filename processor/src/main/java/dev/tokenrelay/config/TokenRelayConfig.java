@@ -6,6 +6,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
 /**
  * The whole configuration of a processor, checked as a whole: every pool names configured
  * accounts, every fallback names a configured pool, fallbacks form no cycle, and the default pool
@@ -14,7 +17,8 @@ import java.util.Map;
  * <p>Read from YAML by {@link ConfigLoader}; every error names the path of the offending value.
  *
  * @param kafka the cluster, or the embedded broker; defaults when absent
- * @param topics the topic names and partitions; defaults when absent
+ * @param topics the topic names and partitions; when absent, every topic at its default, named
+ *     after {@code kafka.applicationId}
  * @param processor how the processor runs; defaults when absent
  * @param pools the pools by name, in the order written; required, not empty
  * @param accounts the accounts by id, in the order written; required, not empty
@@ -31,7 +35,7 @@ public record TokenRelayConfig(KafkaSettings kafka, TopicsConfig topics, Process
     /** Applies the defaults and runs the checks that span several sections. */
     public TokenRelayConfig {
         kafka = kafka == null ? KafkaSettings.defaults() : kafka;
-        topics = topics == null ? TopicsConfig.defaults() : topics;
+        topics = topics == null ? TopicsConfig.forApplication(kafka.applicationId()) : topics;
         processor = processor == null ? ProcessorSettings.defaults() : processor;
         policy = policy == null ? OutcomePolicy.defaults() : policy;
         retry = retry == null ? RetryPolicy.defaults() : retry;
@@ -48,6 +52,21 @@ public record TokenRelayConfig(KafkaSettings kafka, TopicsConfig topics, Process
             Map<String, PoolConfig> pools, Map<String, AccountConfig> accounts, String defaultPool, OutcomePolicy policy,
             RetryPolicy retry) {
         this(kafka, topics, processor, pools, accounts, defaultPool, policy, retry, null);
+    }
+
+    // The topics' default names depend on the application id, a sibling section, so the topics
+    // are read as declared and resolved here.
+    @JsonCreator
+    private static TokenRelayConfig fromYaml(@JsonProperty("kafka") KafkaSettings kafka,
+            @JsonProperty("topics") TopicsConfig.Declared topics, @JsonProperty("processor") ProcessorSettings processor,
+            @JsonProperty("pools") Map<String, PoolConfig> pools, @JsonProperty("accounts") Map<String, AccountConfig> accounts,
+            @JsonProperty("defaultPool") String defaultPool, @JsonProperty("policy") OutcomePolicy policy,
+            @JsonProperty("retry") RetryPolicy retry, @JsonProperty("ops") OperationsSettings ops) {
+        KafkaSettings resolvedKafka = kafka == null ? KafkaSettings.defaults() : kafka;
+        TopicsConfig resolvedTopics = InvalidConfigException.within("topics",
+                () -> (topics == null ? TopicsConfig.Declared.NONE : topics).resolve(resolvedKafka.applicationId()));
+        return new TokenRelayConfig(resolvedKafka, resolvedTopics, processor, pools, accounts, defaultPool, policy, retry,
+                ops);
     }
 
     /**

@@ -4,14 +4,13 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonProperty;
-
 /**
- * The topics the processor reads and writes; every one defaults to {@code tokenrelay.<role>}
- * with 4 partitions.
+ * The topics the processor reads and writes. A topic's name defaults to
+ * {@code <applicationId>.<role>} ({@code tokenrelay.requests} under the default application id),
+ * so that two deployments with different application ids on one cluster never share a topic;
+ * every topic has 4 partitions unless configured.
  *
- * <p>In YAML a topic may be given in part: {@code requests: {partitions: 12}} keeps the default
+ * <p>In YAML a topic may be given in part: {@code requests: {partitions: 12}} keeps the derived
  * name. The names must be distinct.
  *
  * @param requests chat requests from clients, keyed by request id
@@ -24,22 +23,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 public record TopicsConfig(TopicSpec requests, TopicSpec attempts, TopicSpec results, TopicSpec outcomes,
         TopicSpec deadLetter, TopicSpec accounts) {
 
-    private static final TopicSpec DEFAULT_REQUESTS = new TopicSpec("tokenrelay.requests");
-    private static final TopicSpec DEFAULT_ATTEMPTS = new TopicSpec("tokenrelay.attempts");
-    private static final TopicSpec DEFAULT_RESULTS = new TopicSpec("tokenrelay.results");
-    private static final TopicSpec DEFAULT_OUTCOMES = new TopicSpec("tokenrelay.outcomes");
-    private static final TopicSpec DEFAULT_DEAD_LETTER = new TopicSpec("tokenrelay.dead-letter");
-    private static final TopicSpec DEFAULT_ACCOUNTS = new TopicSpec("tokenrelay.accounts");
-
-    /** Applies the default for every absent topic and checks that the names are distinct. */
+    /** Checks that every topic is given and that the names are distinct. */
     public TopicsConfig {
-        requests = requests == null ? DEFAULT_REQUESTS : requests;
-        attempts = attempts == null ? DEFAULT_ATTEMPTS : attempts;
-        results = results == null ? DEFAULT_RESULTS : results;
-        outcomes = outcomes == null ? DEFAULT_OUTCOMES : outcomes;
-        deadLetter = deadLetter == null ? DEFAULT_DEAD_LETTER : deadLetter;
-        accounts = accounts == null ? DEFAULT_ACCOUNTS : accounts;
-
         Map<String, TopicSpec> byRole = new LinkedHashMap<>();
         byRole.put("requests", requests);
         byRole.put("attempts", attempts);
@@ -49,6 +34,9 @@ public record TopicsConfig(TopicSpec requests, TopicSpec attempts, TopicSpec res
         byRole.put("accounts", accounts);
         Map<String, String> roleByName = new HashMap<>();
         byRole.forEach((role, spec) -> {
+            if (spec == null) {
+                throw new InvalidConfigException(role, "required");
+            }
             String earlier = roleByName.putIfAbsent(spec.name(), role);
             if (earlier != null) {
                 throw new InvalidConfigException(role + ".name",
@@ -57,36 +45,54 @@ public record TopicsConfig(TopicSpec requests, TopicSpec attempts, TopicSpec res
         });
     }
 
-    /** Every topic at its default. */
+    /** Every topic at its default under the default application id: {@code tokenrelay.requests}... */
     public static TopicsConfig defaults() {
-        return new TopicsConfig(null, null, null, null, null, null);
+        return forApplication(KafkaSettings.DEFAULT_APPLICATION_ID);
     }
 
-    @JsonCreator
-    private static TopicsConfig fromYaml(@JsonProperty("requests") Partial requests,
-            @JsonProperty("attempts") Partial attempts, @JsonProperty("results") Partial results,
-            @JsonProperty("outcomes") Partial outcomes, @JsonProperty("deadLetter") Partial deadLetter,
-            @JsonProperty("accounts") Partial accounts) {
-        return new TopicsConfig(
-                Partial.over(requests, DEFAULT_REQUESTS, "requests"),
-                Partial.over(attempts, DEFAULT_ATTEMPTS, "attempts"),
-                Partial.over(results, DEFAULT_RESULTS, "results"),
-                Partial.over(outcomes, DEFAULT_OUTCOMES, "outcomes"),
-                Partial.over(deadLetter, DEFAULT_DEAD_LETTER, "deadLetter"),
-                Partial.over(accounts, DEFAULT_ACCOUNTS, "accounts"));
+    /** Every topic at its default for {@code applicationId}: {@code <applicationId>.requests}... */
+    public static TopicsConfig forApplication(String applicationId) {
+        return Declared.NONE.resolve(applicationId);
+    }
+
+    /**
+     * The topics section as written: each topic in part, every field optional. The names left out
+     * are derived from the application id once it is known, by {@link #resolve(String)}.
+     */
+    public record Declared(Partial requests, Partial attempts, Partial results, Partial outcomes,
+            Partial deadLetter, Partial accounts) {
+
+        /** Nothing declared: every topic at its default. */
+        public static final Declared NONE = new Declared(null, null, null, null, null, null);
+
+        /** The topics, with {@code <applicationId>.<role>} for every name left out. */
+        public TopicsConfig resolve(String applicationId) {
+            return new TopicsConfig(
+                    Partial.over(requests, applicationId, "requests"),
+                    Partial.over(attempts, applicationId, "attempts"),
+                    Partial.over(results, applicationId, "results"),
+                    Partial.over(outcomes, applicationId, "outcomes"),
+                    Partial.over(deadLetter, applicationId, "dead-letter", "deadLetter"),
+                    Partial.over(accounts, applicationId, "accounts"));
+        }
     }
 
     /** A topic as written in YAML, where every field may be left out to keep its default. */
-    private record Partial(String name, Integer partitions, Short replicationFactor) {
+    public record Partial(String name, Integer partitions, Short replicationFactor) {
 
-        static TopicSpec over(Partial partial, TopicSpec defaults, String role) {
+        static TopicSpec over(Partial partial, String applicationId, String role) {
+            return over(partial, applicationId, role, role);
+        }
+
+        static TopicSpec over(Partial partial, String applicationId, String suffix, String role) {
+            String defaultName = applicationId + "." + suffix;
             if (partial == null) {
-                return defaults;
+                return new TopicSpec(defaultName);
             }
             return InvalidConfigException.within(role, () -> new TopicSpec(
-                    partial.name != null ? partial.name : defaults.name(),
-                    partial.partitions != null ? partial.partitions : defaults.partitions(),
-                    partial.replicationFactor != null ? partial.replicationFactor : defaults.replicationFactor()));
+                    partial.name != null ? partial.name : defaultName,
+                    partial.partitions != null ? partial.partitions : TopicSpec.DEFAULT_PARTITIONS,
+                    partial.replicationFactor));
         }
     }
 }

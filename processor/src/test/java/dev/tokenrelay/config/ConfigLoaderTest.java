@@ -489,6 +489,30 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void shouldNameTopicsAfterTheApplicationId() throws ConfigException {
+        // Given a staging deployment that names one topic itself
+        String yaml = MINIMAL + """
+                kafka:
+                  applicationId: relay-staging
+                topics:
+                  results: {name: shared.results}
+                  attempts: {partitions: 8}
+                """;
+
+        // When it is parsed
+        TopicsConfig topics = ConfigLoader.parse(yaml, "tokenrelay.yaml").topics();
+
+        // Then every topic it does not name belongs to its application id, and its own name is kept
+        assertThat(topics.requests().name()).isEqualTo("relay-staging.requests");
+        assertThat(topics.attempts()).isEqualTo(new TopicSpec("relay-staging.attempts", 8, null));
+        assertThat(topics.outcomes().name()).isEqualTo("relay-staging.outcomes");
+        assertThat(topics.deadLetter().name()).isEqualTo("relay-staging.dead-letter");
+        assertThat(topics.accounts().name()).isEqualTo("relay-staging.accounts");
+        assertThat(topics.results().name()).isEqualTo("shared.results");
+        assertThat(topics).isNotEqualTo(TopicsConfig.defaults());
+    }
+
+    @Test
     void shouldRejectInvalidTopics() {
         // Given a topic name with a space, zero partitions, and a name used twice
         ConfigException name = parseError(MINIMAL + "topics:\n  outcomes: {name: \"my outcomes\"}\n");
