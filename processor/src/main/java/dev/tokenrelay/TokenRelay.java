@@ -2,7 +2,10 @@ package dev.tokenrelay;
 
 import dev.tokenrelay.accounts.StoreAccountStates;
 import dev.tokenrelay.config.TokenRelayConfig;
+import dev.tokenrelay.config.KafkaSettings;
 import dev.tokenrelay.kafka.EmbeddedKafkaBroker;
+import dev.tokenrelay.kafka.KafkaClients;
+import dev.tokenrelay.kafka.KafkaProblems;
 import dev.tokenrelay.kafka.TopicAdmin;
 import dev.tokenrelay.kafka.Topics;
 import dev.tokenrelay.ops.Operations;
@@ -16,10 +19,10 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -45,16 +48,16 @@ public final class TokenRelay implements AutoCloseable {
 
     private final TokenRelayConfig config;
     private final EmbeddedKafkaBroker broker;
-    private final String bootstrapServers;
+    private final KafkaClients clients;
     private final UpstreamCaller caller;
     private final KafkaStreams streams;
     private final Operations ops;
 
-    private TokenRelay(TokenRelayConfig config, EmbeddedKafkaBroker broker, String bootstrapServers,
+    private TokenRelay(TokenRelayConfig config, EmbeddedKafkaBroker broker, KafkaClients clients,
             UpstreamCaller caller, KafkaStreams streams, Operations ops) {
         this.config = config;
         this.broker = broker;
-        this.bootstrapServers = bootstrapServers;
+        this.clients = clients;
         this.caller = caller;
         this.streams = streams;
         this.ops = ops;
@@ -77,7 +80,9 @@ public final class TokenRelay implements AutoCloseable {
         Operations ops = null;
         KafkaStreams streams = null;
         try {
-            ensureTopics(config, bootstrap);
+            KafkaClients clients = KafkaClients.of(bootstrap, clientProperties(config));
+            warnUnknownSettings(config.kafka().streams());
+            prepareCluster(config, clients);
             caller = UpstreamCaller.create(config, Providers.builtIn(), Clock.systemUTC());
             ops = Operations.create(config.ops());
             Properties properties = streamsProperties(config, bootstrap);
@@ -93,7 +98,7 @@ public final class TokenRelay implements AutoCloseable {
             });
             streams.start();
             LOG.info("tokenrelay started: application {} on {}", config.kafka().applicationId(), bootstrap);
-            return new TokenRelay(config, broker, bootstrap, caller, streams, ops);
+            return new TokenRelay(config, broker, clients, caller, streams, ops);
         } catch (RuntimeException e) {
             if (streams != null) {
                 streams.close(CloseOptions.timeout(Duration.ZERO));
@@ -125,7 +130,7 @@ public final class TokenRelay implements AutoCloseable {
         properties.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
                 LogAndContinueExceptionHandler.class.getName());
         enableGlobalProcessingHandler(properties);
-        properties.putAll(config.kafka().streams());
+        properties.putAll(clientProperties(config));
         compressUnlessSet(properties);
         return properties;
     }
@@ -156,12 +161,56 @@ public final class TokenRelay implements AutoCloseable {
         }
     }
 
-    private static void ensureTopics(TokenRelayConfig config, String bootstrapServers) {
-        Map<String, Object> adminConfig = Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                CommonClientConfigs.CLIENT_ID_CONFIG, config.kafka().applicationId() + "-admin");
-        try (Admin admin = Admin.create(adminConfig)) {
-            TopicAdmin.ensureTopics(admin, new Topics(config.topics()).newTopics(), Duration.ofSeconds(60));
+    /**
+     * Checks that the cluster answers with the configured credentials, creates the missing topics
+     * and refuses an attempts topic that another deployment consumes: each a clear message in
+     * seconds, not a client retrying for a minute.
+     */
+    private static void prepareCluster(TokenRelayConfig config, KafkaClients clients) {
+        String bootstrap = clients.bootstrapServers();
+        Topics topics = new Topics(config.topics());
+        ClusterChecks.requireConnectable(bootstrap, config.kafka().useEmbedded() ? "the embedded broker"
+                : "kafka.bootstrapServers");
+        Admin admin;
+        try {
+            admin = Admin.create(clients.admin(config.kafka().applicationId() + "-admin", Map.of(
+                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) ClusterChecks.API_TIMEOUT.toMillis(),
+                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) ClusterChecks.API_TIMEOUT.toMillis())));
+        } catch (KafkaException e) {
+            // e.g. a sasl.jaas.config that does not parse: the message names the setting, not its value
+            throw StartupException.cluster("cannot create a Kafka client for " + bootstrap + ": "
+                    + KafkaProblems.rootMessage(e));
+        }
+        try (admin) {
+            ClusterChecks.requireAnswer(admin, bootstrap);
+            // Before creating anything: a refused deployment leaves no topics behind.
+            ClusterChecks.requireOwnAttemptsTopic(admin, bootstrap, config.kafka().applicationId(), topics.attempts());
+            try {
+                TopicAdmin.ensureTopics(admin, topics.newTopics(), Duration.ofSeconds(60));
+            } catch (IllegalStateException e) {
+                throw StartupException.cluster(e.getCause() == null ? e.getMessage()
+                        : KafkaProblems.explain(e.getCause(), bootstrap, ClusterChecks.API_TIMEOUT));
+            }
+        }
+    }
+
+    private static Map<String, String> clientProperties(TokenRelayConfig config) {
+        try {
+            return config.kafka().clientProperties();
+        } catch (IllegalArgumentException e) {
+            throw StartupException.configuration(e.getMessage());
+        }
+    }
+
+    /**
+     * Warns once, at start, of every key under {@code kafka.streams} that no Kafka client knows: a
+     * misspelt setting (say {@code sasl.jaas.conifg}) would otherwise be ignored with one warning
+     * per client deep in Kafka's logs.
+     */
+    private static void warnUnknownSettings(Map<String, String> streams) {
+        for (String key : KafkaClients.unknownKeys(streams)) {
+            LOG.warn("{} is not a setting of Kafka Streams or of any Kafka client: it has no effect; check its spelling",
+                    KafkaSettings.streamsPath(key));
         }
     }
 
@@ -207,7 +256,12 @@ public final class TokenRelay implements AutoCloseable {
 
     /** Where clients reach the Kafka cluster this processor uses. */
     public String bootstrapServers() {
-        return bootstrapServers;
+        return clients.bootstrapServers();
+    }
+
+    /** Kafka clients of the cluster this processor uses, with its client settings. */
+    public KafkaClients clients() {
+        return clients;
     }
 
     public TokenRelayConfig config() {

@@ -4,6 +4,7 @@ import dev.tokenrelay.config.ConfigException;
 import dev.tokenrelay.config.ConfigLoader;
 import dev.tokenrelay.config.OperationsSettings;
 import dev.tokenrelay.config.TokenRelayConfig;
+import dev.tokenrelay.kafka.KafkaClients;
 import dev.tokenrelay.ops.AccountStatesReader;
 import dev.tokenrelay.ops.AccountsTable;
 import dev.tokenrelay.ops.MetricsScraper;
@@ -102,7 +103,16 @@ public final class AccountsCommand implements Callable<Integer> {
         List<URI> urls = metricsUrls.isEmpty() ? defaultMetricsUrls(config.ops()) : metricsUrls;
         String topic = config.topics().accounts().name();
         MetricsScraper scraper = new MetricsScraper(timeout);
-        try (AccountStatesReader reader = new AccountStatesReader(bootstrap, topic, timeout)) {
+        String origin = bootstrapServers != null ? "--bootstrap-servers" : config.kafka().useEmbedded()
+                ? "the embedded broker of " + configFile : "kafka.bootstrapServers in " + configFile;
+        KafkaClients clients;
+        try {
+            clients = KafkaClients.of(bootstrap, config.kafka().clientProperties());
+        } catch (IllegalArgumentException e) {
+            err.println("tokenrelay: invalid configuration: " + e.getMessage());
+            return Main.EXIT_USAGE;
+        }
+        try (AccountStatesReader reader = new AccountStatesReader(clients, origin, topic, timeout)) {
             Map<String, AccountState> states = reader.readToEnd();
             boolean clear = watch && System.console() != null;
             while (true) {

@@ -140,10 +140,9 @@ final class DemoCommand implements Callable<Integer> {
     /** Submits the requests: most to the default pool, a few pinned, a few to the pool with no key. */
     private static Map<String, String> submit(TokenRelay relay, int count) {
         Map<String, String> route = new LinkedHashMap<>();
-        Map<String, Object> producerConfig = Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, relay.bootstrapServers(),
+        Map<String, Object> producerConfig = relay.clients().producer("tokenrelay-demo", Map.of(
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.ACKS_CONFIG, "all");
+                ProducerConfig.ACKS_CONFIG, "all"));
         try (KafkaProducer<String, byte[]> producer =
                      new KafkaProducer<>(producerConfig, new StringSerializer(), new ByteArraySerializer())) {
             for (int i = 1; i <= count; i++) {
@@ -177,7 +176,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private List<ChatResult> awaitResults(TokenRelay relay, int count) {
-        try (TopicReader<ChatResult> reader = new TopicReader<>(relay.bootstrapServers(),
+        try (TopicReader<ChatResult> reader = new TopicReader<>(relay.clients(),
                 relay.config().topics().results().name(), Topics.RESULTS.deserializer())) {
             return reader.readUntil(all -> all.size() >= count, timeout).stream()
                     .map(ConsumerRecord::value)

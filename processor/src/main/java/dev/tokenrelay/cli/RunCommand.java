@@ -1,5 +1,6 @@
 package dev.tokenrelay.cli;
 
+import dev.tokenrelay.StartupException;
 import dev.tokenrelay.TokenRelay;
 import dev.tokenrelay.config.ConfigException;
 import dev.tokenrelay.config.ConfigLoader;
@@ -34,7 +35,13 @@ final class RunCommand implements Callable<Integer> {
             return Main.EXIT_USAGE;
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        TokenRelay relay = TokenRelay.start(config);
+        TokenRelay relay;
+        try {
+            relay = TokenRelay.start(config);
+        } catch (StartupException e) {
+            spec.commandLine().getErr().println("tokenrelay: " + e.getMessage());
+            return e.configurationError() ? Main.EXIT_USAGE : Main.EXIT_FAILURE;
+        }
         relay.opsUri().ifPresent(uri -> spec.commandLine().getOut().println("tokenrelay: metrics on " + uri
                 + "/metrics, health on " + uri + "/health/live and " + uri + "/health/ready"));
         Thread shutdown = new Thread(() -> {

@@ -14,13 +14,18 @@ import java.util.regex.Pattern;
  * @param applicationId the Kafka Streams {@code application.id}: instances sharing it share the
  *     work; default {@code tokenrelay}
  * @param embedded settings of the embedded broker, used only when {@link #useEmbedded()}
- * @param streams further Kafka Streams and client properties, passed through as-is; default empty
+ * @param streams further Kafka Streams and client properties, passed through to every Kafka client
+ *     of the processor and the tools; a value may be a {@code ${env:NAME}} or {@code ${file:PATH}}
+ *     reference (see {@link #clientProperties()}); default empty
  */
 public record KafkaSettings(String bootstrapServers, String applicationId, EmbeddedBroker embedded,
         Map<String, String> streams) {
 
     /** Default {@link #applicationId()}. */
     public static final String DEFAULT_APPLICATION_ID = "tokenrelay";
+
+    private static final String KAFKA_CONFIG_PROVIDERS = "config.providers";
+    private static final Pattern REFERENCE = Pattern.compile("\\$\\{(env|file):[^}]+}");
 
     // application.id prefixes internal topic names, so it is held to the topic-name characters.
     private static final Pattern APPLICATION_ID = Pattern.compile("[a-zA-Z0-9._-]{1,200}");
@@ -51,6 +56,37 @@ public record KafkaSettings(String bootstrapServers, String applicationId, Embed
     /** Whether to start the embedded broker, that is whether no bootstrap servers are configured. */
     public boolean useEmbedded() {
         return bootstrapServers == null;
+    }
+
+    /**
+     * The properties under {@code streams}, with every value written as {@code ${env:NAME}} or
+     * {@code ${file:PATH}} replaced by what it refers to, read now: so a SASL password or a
+     * keystore password need not be written in the file. When {@code config.providers} is set,
+     * Kafka resolves its own references and every value is passed on as written.
+     *
+     * @throws IllegalArgumentException naming the key (never a value) when a reference resolves to
+     *     nothing: the variable is unset or blank, the file missing, unreadable or empty
+     */
+    public Map<String, String> clientProperties() {
+        if (streams.containsKey(KAFKA_CONFIG_PROVIDERS)) {
+            return streams;
+        }
+        Map<String, String> resolved = new LinkedHashMap<>();
+        streams.forEach((key, value) -> {
+            String stripped = value.strip();
+            if (REFERENCE.matcher(stripped).matches()) {
+                Secret secret = Secret.parse(stripped);
+                value = secret.resolve().orElseThrow(() -> new InvalidConfigException(streamsPath(key),
+                        secret + " is unset, empty or unreadable"));
+            }
+            resolved.put(key, value);
+        });
+        return Collections.unmodifiableMap(resolved);
+    }
+
+    /** The path of a key under {@code kafka.streams}, as configuration messages name it. */
+    public static String streamsPath(String key) {
+        return ConfigPaths.join("kafka.streams", ConfigPaths.key(key));
     }
 
     private static Map<String, String> checkStreams(Map<String, String> streams) {

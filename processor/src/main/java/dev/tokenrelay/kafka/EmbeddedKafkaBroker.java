@@ -12,6 +12,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -61,13 +62,15 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private final KafkaRaftServer server;
     private final Path dataDir;
     private final int port;
+    private final int saslPort;
     private final String clusterId;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private EmbeddedKafkaBroker(KafkaRaftServer server, Path dataDir, int port, String clusterId) {
+    private EmbeddedKafkaBroker(KafkaRaftServer server, Path dataDir, int port, int saslPort, String clusterId) {
         this.server = server;
         this.dataDir = dataDir;
         this.port = port;
+        this.saslPort = saslPort;
         this.clusterId = clusterId;
     }
 
@@ -80,7 +83,20 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      * @throws IllegalStateException if the storage cannot be formatted or the broker does not start
      */
     public static EmbeddedKafkaBroker start(Path dataDir, int port) {
+        return start(dataDir, port, Map.of());
+    }
+
+    /**
+     * Starts a broker as {@link #start(Path, int)} does, with a second client listener on a free
+     * port of 127.0.0.1 that requires SASL/PLAIN authentication ({@code SASL_PLAINTEXT}), for
+     * trying clients against a secured cluster; {@link #saslBootstrapServers()} says where.
+     *
+     * @param plainUsers the users the SASL listener accepts, user name to password; none (empty)
+     *     for no SASL listener
+     */
+    public static EmbeddedKafkaBroker start(Path dataDir, int port, Map<String, String> plainUsers) {
         Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(plainUsers, "plainUsers");
         if (port < 0 || port > 65_535) {
             throw new IllegalArgumentException("port must be 0..65535, was " + port);
         }
@@ -102,7 +118,14 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             while (controllerPort == brokerPort) {
                 controllerPort = freePort();
             }
+            int saslPort = 0;
+            while (!plainUsers.isEmpty() && (saslPort == 0 || saslPort == brokerPort || saslPort == controllerPort)) {
+                saslPort = freePort();
+            }
             Properties props = brokerProperties(logDir, brokerPort, controllerPort);
+            if (saslPort != 0) {
+                addSaslListener(props, saslPort, plainUsers);
+            }
             Path configFile = writeConfig(dir, props);
             if (!formatted) {
                 format(configFile, clusterId);
@@ -111,7 +134,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
             try {
                 server.startup();
-                return new EmbeddedKafkaBroker(server, dir, brokerPort, clusterId);
+                return new EmbeddedKafkaBroker(server, dir, brokerPort, saslPort, clusterId);
             } catch (RuntimeException e) {
                 stopQuietly(server, e);
                 if (!isBindFailure(e)) {
@@ -130,6 +153,18 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     /** The bootstrap servers for clients, {@code 127.0.0.1:PORT}. */
     public String bootstrapServers() {
         return HOST + ":" + port;
+    }
+
+    /**
+     * The bootstrap servers of the SASL/PLAIN listener, {@code 127.0.0.1:PORT}.
+     *
+     * @throws IllegalStateException when the broker was started without SASL users
+     */
+    public String saslBootstrapServers() {
+        if (saslPort == 0) {
+            throw new IllegalStateException("this broker has no SASL listener: start it with SASL users");
+        }
+        return HOST + ":" + saslPort;
     }
 
     /** The client (PLAINTEXT) port the broker listens on. */
@@ -190,6 +225,21 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         // The 128 MiB default is allocated on the heap of the host JVM.
         p.setProperty("log.cleaner.dedupe.buffer.size", Integer.toString(4 * 1024 * 1024));
         return p;
+    }
+
+    // The PLAINTEXT listener stays the inter-broker one, so the broker needs no credentials of its own.
+    private static void addSaslListener(Properties p, int saslPort, Map<String, String> plainUsers) {
+        String listener = "SASL_PLAINTEXT://" + HOST + ":" + saslPort;
+        p.setProperty("listeners", p.getProperty("listeners") + "," + listener);
+        p.setProperty("advertised.listeners", p.getProperty("advertised.listeners") + "," + listener);
+        p.setProperty("listener.security.protocol.map",
+                p.getProperty("listener.security.protocol.map") + ",SASL_PLAINTEXT:SASL_PLAINTEXT");
+        p.setProperty("sasl.enabled.mechanisms", "PLAIN");
+        p.setProperty("listener.name.sasl_plaintext.sasl.enabled.mechanisms", "PLAIN");
+        StringBuilder jaas = new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required");
+        plainUsers.forEach((user, password) -> jaas.append(" user_").append(user).append("=\"").append(password)
+                .append('"'));
+        p.setProperty("listener.name.sasl_plaintext.plain.sasl.jaas.config", jaas.append(';').toString());
     }
 
     private static String clusterId(Path dir, Path logDir, boolean formatted) {

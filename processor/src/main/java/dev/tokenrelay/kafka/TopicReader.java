@@ -24,13 +24,18 @@ public final class TopicReader<V> implements AutoCloseable {
     private final KafkaConsumer<String, V> consumer;
     private final List<ConsumerRecord<String, V>> records = new ArrayList<>();
 
+    /** A reader of {@code topic} on a cluster that needs no client settings (the embedded broker). */
     public TopicReader(String bootstrapServers, String topic, Deserializer<V> valueDeserializer) {
-        this.consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
-                new StringDeserializer(), valueDeserializer);
+        this(KafkaClients.plain(bootstrapServers), topic, valueDeserializer);
+    }
+
+    /** A reader of {@code topic}, with the client settings of {@code clients}. */
+    public TopicReader(KafkaClients clients, String topic, Deserializer<V> valueDeserializer) {
+        Map<String, Object> settings = clients.consumer("tokenrelay-reader", Map.of());
+        settings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        settings.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        settings.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        this.consumer = new KafkaConsumer<>(settings, new StringDeserializer(), valueDeserializer);
         List<TopicPartition> partitions = new ArrayList<>();
         for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
             partitions.add(new TopicPartition(topic, info.partition()));

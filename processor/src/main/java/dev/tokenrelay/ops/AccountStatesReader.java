@@ -1,18 +1,14 @@
 package dev.tokenrelay.ops;
 
+import dev.tokenrelay.kafka.KafkaClients;
+import dev.tokenrelay.kafka.KafkaProblems;
 import dev.tokenrelay.kafka.Topics;
 import dev.tokenrelay.schema.AccountState;
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -20,6 +16,8 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -32,8 +30,6 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  */
 public final class AccountStatesReader implements AutoCloseable {
 
-    private static final Pattern HOST_PORT = Pattern.compile("(?:\\[([^\\]]+)]|([^:\\[\\]]+)):(\\d{1,5})");
-
     private final String bootstrapServers;
     private final String topic;
     private final Duration timeout;
@@ -43,58 +39,35 @@ public final class AccountStatesReader implements AutoCloseable {
     private List<TopicPartition> partitions;
 
     /**
+     * @param clients the cluster, with the processor's client settings
+     * @param origin where the address came from, for messages
      * @param timeout how long to wait for the broker before giving up
      */
-    public AccountStatesReader(String bootstrapServers, String topic, Duration timeout) {
-        this.bootstrapServers = bootstrapServers;
+    public AccountStatesReader(KafkaClients clients, String origin, String topic, Duration timeout) {
+        this.bootstrapServers = clients.bootstrapServers();
         this.topic = topic;
         this.timeout = timeout;
-        requireReachable(bootstrapServers, timeout);
-        this.consumer = consumer(bootstrapServers, timeout);
+        // Fails fast, with one message, when no bootstrap server accepts a connection: the Kafka
+        // client would otherwise retry until the timeout and log a warning per retry.
+        KafkaProblems.unreachable(bootstrapServers, origin, timeout).ifPresent(problem -> {
+            throw new ReadException(problem);
+        });
+        this.consumer = consumer(clients, timeout);
     }
 
-    /**
-     * Fails fast, with one message, when no bootstrap server accepts a connection: the Kafka client
-     * would otherwise retry until the timeout and log a warning per retry.
-     */
-    private static void requireReachable(String bootstrapServers, Duration timeout) {
-        List<InetSocketAddress> addresses = new ArrayList<>();
-        for (String server : bootstrapServers.split(",")) {
-            Matcher matcher = HOST_PORT.matcher(server.strip());
-            if (!matcher.matches()) {
-                return; // not host:port: let the Kafka client say what is wrong with it
-            }
-            String host = matcher.group(1) != null ? matcher.group(1) : matcher.group(2);
-            addresses.add(InetSocketAddress.createUnresolved(host, Integer.parseInt(matcher.group(3))));
-        }
-        for (InetSocketAddress address : addresses) {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress(address.getHostString(), address.getPort()),
-                        (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
-                return;
-            } catch (IOException | IllegalArgumentException unreachable) {
-                // try the next one
-            }
-        }
-        throw new ReadException("cannot reach Kafka at " + bootstrapServers
-                + ": is it running, and is that the right address? (--bootstrap-servers)");
-    }
-
-    private static KafkaConsumer<String, byte[]> consumer(String bootstrapServers, Duration timeout) {
+    private static KafkaConsumer<String, byte[]> consumer(KafkaClients clients, Duration timeout) {
+        Map<String, Object> settings = clients.consumer("tokenrelay-accounts",
+                Map.of(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()));
+        settings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        settings.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        settings.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        settings.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         try {
-            return new KafkaConsumer<>(Map.of(
-                    ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                    ConsumerConfig.CLIENT_ID_CONFIG, "tokenrelay-accounts",
-                    ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                    ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                    ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                    ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
-                    ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()),
-                    new StringDeserializer(), new ByteArrayDeserializer());
+            return new KafkaConsumer<>(settings, new StringDeserializer(), new ByteArrayDeserializer());
         } catch (KafkaException e) {
             // e.g. a host name that does not resolve: the message says which
-            throw new ReadException("cannot use bootstrap servers '" + bootstrapServers + "': "
-                    + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
+            throw new ReadException("cannot use bootstrap servers '" + clients.bootstrapServers() + "': "
+                    + KafkaProblems.rootMessage(e));
         }
     }
 
@@ -121,8 +94,9 @@ public final class AccountStatesReader implements AutoCloseable {
             }
             return Map.copyOf(states);
         } catch (TimeoutException e) {
-            throw new ReadException("cannot reach Kafka at " + bootstrapServers + " within " + timeout.toSeconds()
-                    + " s: is it running, and is that the right address? (--bootstrap-servers)");
+            throw new ReadException(KafkaProblems.noAnswer(bootstrapServers, timeout));
+        } catch (AuthenticationException | AuthorizationException e) {
+            throw new ReadException(KafkaProblems.explain(e, bootstrapServers, timeout) + " (topic '" + topic + "')");
         } catch (KafkaException e) {
             throw new ReadException("cannot read topic '" + topic + "' on " + bootstrapServers + ": " + e.getMessage());
         }

@@ -4,10 +4,11 @@ import dev.tokenrelay.config.ConfigException;
 import dev.tokenrelay.config.ConfigLoader;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.config.TopicsConfig;
+import dev.tokenrelay.kafka.KafkaClients;
+import dev.tokenrelay.kafka.KafkaProblems;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +16,6 @@ import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeTopicsOptions;
@@ -36,24 +36,24 @@ import org.slf4j.LoggerFactory;
  * names), with the bootstrap servers optionally given on the command line instead.
  *
  * <p>Every client it configures gives up within about {@link #API_TIMEOUT}, so an unreachable
- * broker is reported in seconds rather than after Kafka's minute-long defaults. Security settings
- * of the processor's clients ({@code security.protocol}, {@code sasl.*}, {@code ssl.*} under
- * {@code kafka.streams}) are passed on to the tools' clients and never printed.
+ * broker is reported in seconds rather than after Kafka's minute-long defaults. The client settings
+ * under {@code kafka.streams} (security, SASL, TLS, timeouts) reach the tools' clients as they reach
+ * the processor's ({@link KafkaClients}), and are never printed.
  */
 public final class Cluster {
 
     /** How long one Kafka operation of a tool may take before it is reported as a failure. */
     public static final Duration API_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
 
     private static final Logger LOG = LoggerFactory.getLogger(Cluster.class);
     private static final Pattern BOOTSTRAP = Pattern.compile("[^\\s,:]+:\\d{1,5}(,[^\\s,:]+:\\d{1,5})*");
-    private static final List<String> PASSED_ON = List.of("security.protocol", "sasl.", "ssl.", "client.dns.lookup");
 
     private final String bootstrapServers;
     private final String origin;
     private final TopicsConfig topics;
     private final TokenRelayConfig config;
-    private final Map<String, String> clientProperties;
+    private final KafkaClients clients;
 
     private Cluster(String bootstrapServers, String origin, TopicsConfig topics, TokenRelayConfig config,
             Map<String, String> clientProperties) {
@@ -61,7 +61,7 @@ public final class Cluster {
         this.origin = origin;
         this.topics = topics;
         this.config = config;
-        this.clientProperties = Map.copyOf(clientProperties);
+        this.clients = KafkaClients.of(bootstrapServers, clientProperties);
     }
 
     /**
@@ -91,12 +91,12 @@ public final class Cluster {
         } catch (ConfigException e) {
             throw ToolException.usage("invalid configuration: " + e.getMessage());
         }
-        Map<String, String> passed = new LinkedHashMap<>();
-        config.kafka().streams().forEach((key, value) -> {
-            if (PASSED_ON.stream().anyMatch(key::startsWith)) {
-                passed.put(key, value);
-            }
-        });
+        Map<String, String> passed;
+        try {
+            passed = config.kafka().clientProperties();
+        } catch (IllegalArgumentException e) {
+            throw ToolException.usage("invalid configuration: " + e.getMessage());
+        }
         if (bootstrapOverride != null) {
             return new Cluster(bootstrapOverride.strip(), "--bootstrap-servers", config.topics(), config, passed);
         }
@@ -132,15 +132,20 @@ public final class Cluster {
         return Optional.ofNullable(config);
     }
 
-    /** An idempotent producer: {@code acks=all}, bounded waits. */
+    /** Kafka clients with the processor's client settings (security, timeouts...). */
+    public KafkaClients clients() {
+        return clients;
+    }
+
+    /** An idempotent producer: {@code acks=all}, bounded waits unless the configuration sets them. */
     public Map<String, Object> producerConfig(String clientId) {
-        Map<String, Object> settings = common(clientId);
+        Map<String, Object> settings = clients.producer(clientId, Map.of(
+                ProducerConfig.LINGER_MS_CONFIG, 5,
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) API_TIMEOUT.toMillis(),
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) API_TIMEOUT.toMillis(),
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) API_TIMEOUT.multipliedBy(3).toMillis()));
         settings.put(ProducerConfig.ACKS_CONFIG, "all");
         settings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        settings.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        settings.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) API_TIMEOUT.toMillis());
-        settings.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) API_TIMEOUT.toMillis());
-        settings.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) API_TIMEOUT.multipliedBy(3).toMillis());
         return settings;
     }
 
@@ -149,29 +154,21 @@ public final class Cluster {
      * committed records, as every reader of tokenrelay's transactional output must.
      */
     public Map<String, Object> consumerConfig(String clientId) {
-        Map<String, Object> settings = common(clientId);
+        Map<String, Object> settings = clients.consumer(clientId, Map.of(
+                ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) API_TIMEOUT.toMillis(),
+                ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) API_TIMEOUT.toMillis()));
         settings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         settings.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         settings.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         // A reader must never create a topic by asking for it.
         settings.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
-        settings.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) API_TIMEOUT.toMillis());
-        settings.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) API_TIMEOUT.toMillis());
         return settings;
     }
 
     private Map<String, Object> adminConfig() {
-        Map<String, Object> settings = common("tokenrelay-tools-admin");
-        settings.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) API_TIMEOUT.toMillis());
-        settings.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) API_TIMEOUT.toMillis());
-        return settings;
-    }
-
-    private Map<String, Object> common(String clientId) {
-        Map<String, Object> settings = new HashMap<>(clientProperties);
-        settings.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        settings.put(CommonClientConfigs.CLIENT_ID_CONFIG, clientId);
-        return settings;
+        return clients.admin("tokenrelay-tools-admin", Map.of(
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) API_TIMEOUT.toMillis(),
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) API_TIMEOUT.toMillis()));
     }
 
     /**
@@ -183,13 +180,16 @@ public final class Cluster {
      *     reached within {@link #API_TIMEOUT}
      */
     public Map<String, Integer> requireTopics(String... names) {
+        KafkaProblems.unreachable(bootstrapServers, origin, CONNECT_TIMEOUT).ifPresent(problem -> {
+            throw ToolException.failure(problem);
+        });
         Admin admin;
         try {
             admin = Admin.create(adminConfig());
         } catch (KafkaException e) {
             LOG.debug("cannot create an admin client", e);
             throw ToolException.failure("cannot connect to Kafka at " + bootstrapServers + " (" + origin + "): "
-                    + rootMessage(e));
+                    + KafkaProblems.rootMessage(e));
         }
         try {
             Map<String, KafkaFuture<TopicDescription>> futures = admin.describeTopics(List.of(names),
@@ -227,8 +227,7 @@ public final class Cluster {
 
     /** The failure to report when a Kafka call timed out. */
     public ToolException unreachable() {
-        return ToolException.failure("cannot reach Kafka at " + bootstrapServers + " (" + origin + ") within "
-                + API_TIMEOUT.toSeconds() + " s: check that the broker is running and that the address is right");
+        return ToolException.failure(KafkaProblems.noAnswer(bootstrapServers + " (" + origin + ")", API_TIMEOUT));
     }
 
     /** A Kafka client's exception as a message for people. */
@@ -237,24 +236,10 @@ public final class Cluster {
         if (error instanceof org.apache.kafka.common.errors.TimeoutException) {
             return unreachable();
         }
-        if (error instanceof AuthorizationException) {
-            return ToolException.failure("not authorized for topic '" + topic + "' at " + bootstrapServers + ": "
-                    + error.getMessage());
-        }
-        if (error instanceof AuthenticationException) {
-            return ToolException.failure("Kafka at " + bootstrapServers + " refused the credentials "
-                    + "(check the sasl.* / ssl.* settings under kafka.streams)");
-        }
-        return ToolException.failure("Kafka at " + bootstrapServers + " (topic '" + topic + "'): " + rootMessage(error),
-                error);
-    }
-
-    private static String rootMessage(Throwable error) {
-        Throwable root = error;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        String message = KafkaProblems.explain(error, bootstrapServers, API_TIMEOUT);
+        boolean expected = error instanceof AuthorizationException || error instanceof AuthenticationException;
+        return expected ? ToolException.failure(message + " (topic '" + topic + "')")
+                : ToolException.failure(message + " (topic '" + topic + "')", error);
     }
 
     @Override

@@ -55,6 +55,10 @@ public final class KafkaBroker implements BeforeAllCallback {
     /** System property overriding the Docker image in {@code testcontainers} mode. */
     public static final String IMAGE_PROPERTY = "tokenrelay.it.kafka-image";
     public static final String DEFAULT_IMAGE = "apache/kafka:4.1.0";
+    /** The user the embedded broker's SASL/PLAIN listener accepts. */
+    public static final String SASL_USER = "relay-it";
+    /** That user's password: a test fixture, good for this throwaway broker only. */
+    public static final String SASL_PASSWORD = "it-only-not-a-secret";
 
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(KafkaBroker.class);
     private static final Duration TOPIC_TIMEOUT = Duration.ofSeconds(30);
@@ -82,6 +86,26 @@ public final class KafkaBroker implements BeforeAllCallback {
                         "No Kafka broker: register KafkaBroker with @RegisterExtension on a static field");
             }
             return running.bootstrapServers();
+        }
+    }
+
+    /**
+     * The bootstrap servers of the shared broker's SASL/PLAIN listener ({@link #SASL_USER},
+     * {@link #SASL_PASSWORD}); tests of secured clusters first check {@link #hasSaslListener()}.
+     */
+    public String saslBootstrapServers() {
+        synchronized (LOCK) {
+            if (!(running instanceof Embedded embedded)) {
+                throw new IllegalStateException("only the embedded broker has a SASL listener");
+            }
+            return embedded.broker().saslBootstrapServers();
+        }
+    }
+
+    /** Whether this broker has a SASL/PLAIN listener: the embedded one does, a container does not. */
+    public boolean hasSaslListener() {
+        synchronized (LOCK) {
+            return running instanceof Embedded;
         }
     }
 
@@ -137,7 +161,7 @@ public final class KafkaBroker implements BeforeAllCallback {
         static Embedded start() {
             try {
                 Path dir = Files.createTempDirectory("tokenrelay-it-kafka-");
-                return new Embedded(EmbeddedKafkaBroker.start(dir, 0), dir);
+                return new Embedded(EmbeddedKafkaBroker.start(dir, 0, Map.of(SASL_USER, SASL_PASSWORD)), dir);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -92,19 +92,13 @@ public final class RelayHarness implements AutoCloseable {
      */
     public static RelayHarness start(KafkaBroker kafka, SimulatedUpstream upstream, int partitions, String yaml) {
         String prefix = kafka.uniqueName("it");
-        Path stateRoot;
-        try {
-            stateRoot = Files.createTempDirectory("tokenrelay-it-state");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        String full = """
+        String sections = """
                 kafka:
                   bootstrapServers: "%s"
                   applicationId: "%s"
                   streams:
                     num.stream.threads: "1"
-                    state.dir: "%s"
+                    state.dir: "{{state-dir}}"
                 topics:
                   requests:   { name: "%s.requests", partitions: %d }
                   attempts:   { name: "%s.attempts", partitions: %d }
@@ -112,10 +106,29 @@ public final class RelayHarness implements AutoCloseable {
                   outcomes:   { name: "%s.outcomes", partitions: %d }
                   deadLetter: { name: "%s.dead-letter", partitions: %d }
                   accounts:   { name: "%s.accounts", partitions: 1 }
-                """.formatted(kafka.bootstrapServers(), prefix, "{{state-dir}}", prefix, partitions, prefix, partitions, prefix,
-                partitions, prefix, partitions, prefix, partitions, prefix)
-                + withUrls(yaml, upstream)
-                + (OPS_SECTION.matcher(yaml).find() ? "" : OPS_ANY_PORT);
+                """.formatted(kafka.bootstrapServers(), prefix, prefix, partitions, prefix, partitions, prefix,
+                partitions, prefix, partitions, prefix, partitions, prefix);
+        return start(kafka, upstream, sections, yaml);
+    }
+
+    /**
+     * Starts a processor whose {@code kafka} section the test writes (with {@code {{state-dir}}}
+     * for the state directory) and whose topics keep their default names, derived from the
+     * application id, as a deployment that configures no topics has them.
+     */
+    public static RelayHarness startWithKafkaSection(KafkaBroker kafka, SimulatedUpstream upstream, String kafkaSection,
+            String yaml) {
+        return start(kafka, upstream, kafkaSection, yaml);
+    }
+
+    private static RelayHarness start(KafkaBroker kafka, SimulatedUpstream upstream, String sections, String yaml) {
+        Path stateRoot;
+        try {
+            stateRoot = Files.createTempDirectory("tokenrelay-it-state");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        String full = sections + withUrls(yaml, upstream) + (OPS_SECTION.matcher(yaml).find() ? "" : OPS_ANY_PORT);
         RelayHarness harness = new RelayHarness(full, stateRoot, kafka.bootstrapServers());
         harness.startProcessor(false);
         return harness;
@@ -288,13 +301,9 @@ public final class RelayHarness implements AutoCloseable {
 
     private <V> List<ConsumerRecord<String, V>> read(String topic, Deserializer<V> deserializer,
             Predicate<List<ConsumerRecord<String, V>>> done) {
-        try (TopicReader<V> reader = new TopicReader<>(relayBootstrap(), topic, deserializer)) {
+        try (TopicReader<V> reader = new TopicReader<>(relay.clients(), topic, deserializer)) {
             return reader.readUntil(done, WAIT);
         }
-    }
-
-    private String relayBootstrap() {
-        return config.kafka().bootstrapServers();
     }
 
     public static <V> Set<String> keys(List<ConsumerRecord<String, V>> records) {

@@ -39,8 +39,8 @@ class CommandErrorsIT {
         // Then it fails soon, with one line saying what to check
         assertThat(run.exitCode()).isEqualTo(1);
         assertThat(took).isLessThan(Duration.ofSeconds(20));
-        assertThat(run.err().strip()).isEqualTo("tokenrelay results: cannot reach Kafka at 127.0.0.1:" + port
-                + " (--bootstrap-servers) within 10 s: check that the broker is running and that the address is right");
+        assertThat(run.err().strip()).isEqualTo("tokenrelay results: cannot connect to Kafka at 127.0.0.1:" + port
+                + " (--bootstrap-servers): connection refused; check that the broker is running and that the address is right");
         assertThat(run.out()).isEmpty();
     }
 
