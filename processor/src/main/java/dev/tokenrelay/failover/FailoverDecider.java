@@ -40,7 +40,8 @@ import java.util.function.DoubleSupplier;
  * </ul>
  * When every untried account is cooling, the next attempt waits for the earliest cooldown to end
  * if the deadline allows. When none is left after a RETRYABLE outcome, an account already tried
- * may be tried again ({@link RetryPolicy}). A pinned request gets its account's outcome, with no
+ * may be tried again ({@link RetryPolicy}), only if its last answer was one a wait can cure (408,
+ * 429, 5xx, a transport error by default), never a 4xx that says the request is bad. A pinned request gets its account's outcome, with no
  * failover. A request whose deadline has passed is not tried again: it ends as {@code expired}.
  */
 public final class FailoverDecider {
@@ -163,8 +164,11 @@ public final class FailoverDecider {
         Set<String> retryable = new HashSet<>();
         for (TrailEntry tried : trail) {
             tries.merge(tried.account(), 1, Integer::sum);
-            if (tried.outcome() == OutcomeKind.RETRYABLE) {
+            // The account's latest answer decides: a 400 after a 429 says the request is bad.
+            if (tried.outcome() == OutcomeKind.RETRYABLE && retry.allowsSameAccountAfter(tried.httpStatus())) {
                 retryable.add(tried.account());
+            } else {
+                retryable.remove(tried.account());
             }
         }
         String requestPool = attempt.request().pool() != null ? attempt.request().pool() : config.defaultPool();

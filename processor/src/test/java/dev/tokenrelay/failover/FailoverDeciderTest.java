@@ -25,6 +25,8 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The failover rule of design section 3. */
 class FailoverDeciderTest {
@@ -643,6 +645,83 @@ class FailoverDeciderTest {
 
             // Then the retry waits for the backoff
             assertThat(next(decision).notBefore()).isEqualTo(NOW.plusSeconds(1));
+        }
+
+        @ParameterizedTest
+        @ValueSource(ints = {400, 404, 413, 422})
+        void shouldNeverRetryTheSameAccountAfterAStatusThatSaysTheRequestIsBad(int status) throws ConfigException {
+            // Given the only account of a pool without fallback, and one same-account retry allowed
+            Attempt attempt = first(unpinned("solo"), "s", "solo");
+
+            // When it answers with a status that says the request is bad
+            Outcome.Retryable bad = retryableStatus(status, null);
+            ChatResult result = result(withRetries(1).decide(attempt, bad, entry(attempt, bad), AccountStates.none(),
+                    NOW));
+
+            // Then the request ends with that answer after one call: the account would only say it again
+            assertThat(result.httpStatus()).isEqualTo(status);
+            assertThat(result.attempts()).extracting(TrailEntry::account).containsExactly("s");
+        }
+
+        @Test
+        void shouldStillFailOverToTheNextAccountAfterAStatusThatSaysTheRequestIsBad() throws ConfigException {
+            // Given a first attempt on a, with b and c untried, and one same-account retry allowed
+            Attempt attempt = first(unpinned("main"), "a", "main");
+
+            // When a answers 400
+            Outcome.Retryable bad = retryableStatus(400, null);
+            Attempt next = next(withRetries(1).decide(attempt, bad, entry(attempt, bad), AccountStates.none(), NOW));
+
+            // Then the request goes on to b, as the outcome rule says
+            assertThat(next.account()).isEqualTo("b");
+        }
+
+        @ParameterizedTest
+        @ValueSource(ints = {408, 429, 500, 502, 503})
+        void shouldRetryTheSameAccountAfterAStatusAWaitCanCure(int status) throws ConfigException {
+            // Given the only account of a pool without fallback, and one same-account retry allowed
+            Attempt attempt = first(unpinned("solo"), "s", "solo");
+
+            // When it answers with a status a wait can cure
+            Outcome.Retryable curable = retryableStatus(status, null);
+            Attempt next = next(withRetries(1).decide(attempt, curable, entry(attempt, curable),
+                    AccountStates.none(), NOW));
+
+            // Then the same account is tried again after the backoff
+            assertThat(next.account()).isEqualTo("s");
+            assertThat(next.notBefore()).isEqualTo(NOW.plusSeconds(1));
+        }
+
+        @Test
+        void shouldNotRetryAnAccountWhoseLatestAnswerSaysTheRequestIsBad() throws ConfigException {
+            // Given the only account answered 429 and is being retried, with two same-account retries allowed
+            List<TrailEntry> trail = List.of(earlier(1, "s", "solo", OutcomeKind.RETRYABLE, "status_429", 429));
+            Attempt attempt = new Attempt(unpinned("solo"), 2, "s", "solo", trail, null, NOW.minusSeconds(1));
+
+            // When the retry answers 422
+            Outcome.Retryable bad = retryableStatus(422, null);
+            ChatResult result = result(withRetries(2).decide(attempt, bad, entry(attempt, bad), AccountStates.none(),
+                    NOW));
+
+            // Then the earlier 429 does not earn it another try: the 422 ends the request
+            assertThat(result.httpStatus()).isEqualTo(422);
+            assertThat(result.attempts()).hasSize(2);
+        }
+
+        @Test
+        void shouldRetryA400OnTheSameAccountWhenThePolicyListsIt() throws ConfigException {
+            // Given a policy that lists 400 among the same-account statuses
+            TokenRelayConfig lenient = ConfigLoader.parse(YAML.replace("sameAccountRetries: 0",
+                    "sameAccountRetries: 1\n  sameAccountStatuses: [400, 429]"), "test");
+            Attempt attempt = first(unpinned("solo"), "s", "solo");
+
+            // When the only account answers 400
+            Outcome.Retryable bad = retryableStatus(400, null);
+            Attempt next = next(new FailoverDecider(lenient, () -> 1.0).decide(attempt, bad, entry(attempt, bad),
+                    AccountStates.none(), NOW));
+
+            // Then it is tried again
+            assertThat(next.account()).isEqualTo("s");
         }
 
         @Test

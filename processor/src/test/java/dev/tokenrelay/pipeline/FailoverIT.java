@@ -209,6 +209,38 @@ class FailoverIT {
     }
 
     @Test
+    void shouldTryEachAccountOnceWhenEveryAccountSaysTheRequestIsBad() {
+        // Given three accounts that all answer 400, and the default retry policy (one same-account retry)
+        upstream.script("first", Behaviour.status(400));
+        upstream.script("second", Behaviour.status(400));
+        upstream.script("third", Behaviour.status(400));
+        String yaml = """
+                pools:
+                  main:
+                    accounts: [first, second, third]
+                accounts:
+                  first:  { provider: openai-chat, baseUrl: "{{url:first}}" }
+                  second: { provider: openai-chat, baseUrl: "{{url:second}}" }
+                  third:  { provider: openai-chat, baseUrl: "{{url:third}}" }
+                """;
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml)) {
+            // When a request arrives
+            relay.send(request("bad-everywhere", null, null));
+
+            // Then it fails over through every account, and ends with the 400 passed through
+            ChatResult result = relay.awaitResult("bad-everywhere");
+            assertThat(result.status()).isEqualTo(ResultStatus.FAILED);
+            assertThat(result.httpStatus()).isEqualTo(400);
+            assertThat(result.attempts()).extracting(TrailEntry::account)
+                    .containsExactlyInAnyOrder("first", "second", "third");
+            // And each account was called exactly once: a bad request is never retried on the same account
+            assertThat(upstream.calls("first")).isEqualTo(1);
+            assertThat(upstream.calls("second")).isEqualTo(1);
+            assertThat(upstream.calls("third")).isEqualTo(1);
+        }
+    }
+
+    @Test
     void shouldAnswer502WhenEveryConnectionIsReset() {
         // Given both accounts drop the connection
         upstream.script("first", Behaviour.reset());
