@@ -79,6 +79,7 @@ public final class TokenRelay implements AutoCloseable {
         try {
             ensureTopics(config, bootstrap);
             caller = UpstreamCaller.create(config, Providers.builtIn(), Clock.systemUTC());
+            caller.credentials().warnAtStart();
             ops = Operations.create(config.ops());
             Properties properties = streamsProperties(config, bootstrap);
             // Topology-level settings given under kafka.streams apply to the builder too.

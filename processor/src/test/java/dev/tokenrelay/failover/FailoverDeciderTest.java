@@ -21,7 +21,10 @@ import dev.tokenrelay.schema.UpstreamResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -393,6 +396,84 @@ class FailoverDeciderTest {
 
             // Then 503
             assertThat(result.httpStatus()).isEqualTo(503);
+        }
+    }
+
+    @Nested
+    class WithoutCredential {
+
+        /** A decider for which {@code missing} maps accounts to why they have no usable credential. */
+        private FailoverDecider deciderWithout(Map<String, String> missing, int sameAccountRetries)
+                throws ConfigException {
+            TokenRelayConfig retrying = ConfigLoader.parse(YAML.replace("sameAccountRetries: 0",
+                    "sameAccountRetries: " + sameAccountRetries), "test");
+            return new FailoverDecider(retrying, account -> Optional.ofNullable(missing.get(account)), () -> 1.0);
+        }
+
+        @Test
+        void shouldSkipAnAccountWithoutACredentialAndGoOnWithTheNext() throws ConfigException {
+            // Given a first attempt on a, with b's key variable unset
+            Attempt attempt = first(unpinned("main"), "a", "main");
+            Outcome.Retryable serverError = retryableStatus(500, null);
+
+            // When a answers 500
+            Attempt next = next(deciderWithout(Map.of("b", "variable B_KEY unset"), 0)
+                    .decide(attempt, serverError, entry(attempt, serverError), AccountStates.none(), NOW));
+
+            // Then the request goes on to c, the next account with a credential
+            assertThat(next.account()).isEqualTo("c");
+            assertThat(next.pool()).isEqualTo("main");
+        }
+
+        @Test
+        void shouldEndWith503NamingWhatEachAccountLacksWhenNoneOfTheChainHasACredential() throws ConfigException {
+            // Given a first attempt on a, whose token refresh is refused at call time, and d (backup) without a key
+            Attempt attempt = first(unpinned("main"), "a", "main");
+            Outcome refused = Outcome.skippedAuth("token_refresh_refused");
+
+            // When the failover is decided
+            ChatResult result = result(deciderWithout(Map.of("d", "variable OPENAI_KEY_2 unset"), 0)
+                    .decide(attempt, refused, entry(attempt, refused), AccountStates.none(), NOW));
+
+            // Then 503, naming each account with what it lacks and no value
+            assertThat(result.status()).isEqualTo(ResultStatus.FAILED);
+            assertThat(result.httpStatus()).isEqualTo(503);
+            assertThat(result.error().type()).isEqualTo("no_account_available");
+            assertThat(result.error().message()).isEqualTo("no account of pool 'main' or its fallback pools has a "
+                    + "usable credential: a (token_refresh_refused), d (variable OPENAI_KEY_2 unset)");
+        }
+
+        @Test
+        void shouldNameTheAccountsWithoutACredentialWhenTheLastCallFailed() throws ConfigException {
+            // Given a reset on a, the only account of main and backup with a credential
+            Attempt attempt = first(unpinned("main"), "a", "main");
+            Map<String, String> missing = new LinkedHashMap<>();
+            missing.put("b", "variable B_KEY unset");
+            missing.put("c", "file /run/secrets/c missing");
+            missing.put("d", "variable D_KEY empty");
+
+            // When the failover is decided
+            ChatResult result = result(deciderWithout(missing, 0)
+                    .decide(attempt, reset(), entry(attempt, reset()), AccountStates.none(), NOW));
+
+            // Then the reset decides the status, and the message says which accounts were not tried and why
+            assertThat(result.httpStatus()).isEqualTo(502);
+            assertThat(result.error().message()).endsWith("not tried for want of a usable credential: "
+                    + "b (variable B_KEY unset), c (file /run/secrets/c missing), d (variable D_KEY empty)");
+        }
+
+        @Test
+        void shouldNotRetryAnAccountThatLostItsCredential() throws ConfigException {
+            // Given the only account of solo reset the connection and its key file has since gone
+            Attempt attempt = first(unpinned("solo"), "s", "solo");
+
+            // When the failover is decided with one same-account retry allowed
+            ChatResult result = result(deciderWithout(Map.of("s", "file /run/secrets/s missing"), 1)
+                    .decide(attempt, reset(), entry(attempt, reset()), AccountStates.none(), NOW));
+
+            // Then it is not tried again: the request ends after the reset
+            assertThat(result.httpStatus()).isEqualTo(502);
+            assertThat(result.attempts()).hasSize(1);
         }
     }
 

@@ -14,12 +14,17 @@ import dev.tokenrelay.schema.TrailEntry;
 import dev.tokenrelay.simulator.Behaviour;
 import dev.tokenrelay.simulator.SimulatedUpstream;
 import dev.tokenrelay.testing.KafkaBroker;
+import dev.tokenrelay.testing.LogCapture;
 import dev.tokenrelay.testing.RelayHarness;
 import dev.tokenrelay.testing.Upstream;
+import dev.tokenrelay.upstream.auth.Credentials;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -133,35 +138,70 @@ class FailoverIT {
     }
 
     @Test
-    void shouldMoveToTheFallbackPoolWhenAnAccountHasNoCredential() {
-        // Given a pool whose first account's key variable is not set, and a fallback pool
-        upstream.script("keyed-but-unused", Behaviour.ok());
-        upstream.script("fallback", Behaviour.reply("from the fallback pool"));
+    void shouldServeEveryRequestFromTheOtherAccountsWhenOneHasNoKey() {
+        // Given a round-robin pool whose account no-key names a variable that is not set
+        upstream.script("first", Behaviour.reply("from first"));
+        upstream.script("second", Behaviour.reply("from second"));
         String yaml = """
-                defaultPool: primary
                 pools:
-                  primary:
-                    accounts: [no-key, keyed-but-unused]
-                    fallback: backup
-                  backup:
-                    accounts: [fallback]
+                  main:
+                    strategy: round-robin
+                    accounts: [no-key, first, second]
                 accounts:
-                  no-key:           { provider: openai-chat, baseUrl: "{{url:no-key}}", apiKey: "${env:TOKENRELAY_IT_UNSET_VARIABLE}" }
-                  keyed-but-unused: { provider: openai-chat, baseUrl: "{{url:keyed-but-unused}}" }
-                  fallback:         { provider: openai-chat, baseUrl: "{{url:fallback}}" }
+                  no-key: { provider: openai-chat, baseUrl: "{{url:no-key}}", apiKey: "${env:TOKENRELAY_IT_UNSET_KEY_1}" }
+                  first:  { provider: openai-chat, baseUrl: "{{url:first}}" }
+                  second: { provider: openai-chat, baseUrl: "{{url:second}}" }
+                """;
+        try (LogCapture log = LogCapture.of(Credentials.class);
+                RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml)) {
+            // When a dozen requests arrive
+            List<String> ids = IntStream.rangeClosed(1, 12).mapToObj(i -> "keyless-pool-" + i).toList();
+            ids.forEach(id -> relay.send(request(id, null, null)));
+
+            // Then every one succeeds at its first attempt, on an account with a key, and no-key is never called
+            Map<String, ChatResult> results = relay.awaitResults(ids);
+            assertThat(results.values()).allSatisfy(result -> {
+                assertThat(result.status()).isEqualTo(ResultStatus.SUCCEEDED);
+                assertThat(result.attempts()).singleElement().extracting(TrailEntry::account).isIn("first", "second");
+            });
+            assertThat(upstream.calls("no-key")).isZero();
+            assertThat(upstream.calls("first") + upstream.calls("second")).isEqualTo(12);
+            // And the start-up warned once about no-key, naming the variable, never a value
+            assertThat(log.events(Level.WARN))
+                    .filteredOn(event -> "no-key".equals(event.getContextData().getValue("account")))
+                    .singleElement()
+                    .satisfies(event -> assertThat(event.getContextData().<String>getValue("credential"))
+                            .isEqualTo("variable TOKENRELAY_IT_UNSET_KEY_1 unset"));
+        }
+    }
+
+    @Test
+    void shouldEndWith503NamingTheAccountsWithoutAKeyWhenNoAccountOfThePoolHasOne() {
+        // Given a pool whose only account names a variable that is not set
+        String yaml = """
+                pools:
+                  main:
+                    accounts: [no-key]
+                accounts:
+                  no-key: { provider: openai-chat, baseUrl: "{{url:no-key}}", apiKey: "${env:TOKENRELAY_IT_UNSET_KEY_2}" }
                 """;
         try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml)) {
-            // When a request arrives
-            relay.send(request("skipped-auth", null, null));
+            // When a request arrives, and one pinned to that account
+            relay.send(request("nobody-has-a-key", null, null));
+            relay.send(request("pinned-to-no-key", null, "no-key"));
 
-            // Then SKIPPED_AUTH stops the primary pool and the backup pool answers
-            ChatResult result = relay.awaitResult("skipped-auth");
-            assertThat(result.status()).isEqualTo(ResultStatus.SUCCEEDED);
-            assertThat(result.attempts()).extracting(TrailEntry::account, TrailEntry::outcome)
-                    .containsExactly(tuple("no-key", OutcomeKind.SKIPPED_AUTH),
-                            tuple("fallback", OutcomeKind.SUCCESS));
+            // Then both end with 503 at once, saying which account lacks what, without a call
+            Map<String, ChatResult> results = relay.awaitResults(List.of("nobody-has-a-key", "pinned-to-no-key"));
+            ChatResult unpinned = results.get("nobody-has-a-key");
+            assertThat(unpinned.httpStatus()).isEqualTo(503);
+            assertThat(unpinned.attempts()).isEmpty();
+            assertThat(unpinned.error().message()).isEqualTo(
+                    "no account of pool 'main' has a usable credential: no-key (variable TOKENRELAY_IT_UNSET_KEY_2 unset)");
+            ChatResult pinned = results.get("pinned-to-no-key");
+            assertThat(pinned.httpStatus()).isEqualTo(503);
+            assertThat(pinned.error().message())
+                    .isEqualTo("account 'no-key' has no usable credential: variable TOKENRELAY_IT_UNSET_KEY_2 unset");
             assertThat(upstream.calls("no-key")).isZero();
-            assertThat(upstream.calls("keyed-but-unused")).isZero();
         }
     }
 
@@ -306,4 +346,5 @@ class FailoverIT {
             assertThat(upstream.calls("only")).isEqualTo(1);
         }
     }
+
 }
