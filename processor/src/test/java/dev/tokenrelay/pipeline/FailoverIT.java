@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.groups.Tuple.tuple;
 
+import dev.tokenrelay.ops.MetricNames;
+import dev.tokenrelay.ops.PrometheusText;
 import dev.tokenrelay.schema.ChatRequest;
 import dev.tokenrelay.schema.ChatResult;
 import dev.tokenrelay.schema.DeadLetter;
@@ -18,6 +20,11 @@ import dev.tokenrelay.testing.LogCapture;
 import dev.tokenrelay.testing.RelayHarness;
 import dev.tokenrelay.testing.Upstream;
 import dev.tokenrelay.upstream.auth.Credentials;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -138,7 +145,7 @@ class FailoverIT {
     }
 
     @Test
-    void shouldServeEveryRequestFromTheOtherAccountsWhenOneHasNoKey() {
+    void shouldServeEveryRequestFromTheOtherAccountsWhenOneHasNoKey() throws Exception {
         // Given a round-robin pool whose account no-key names a variable that is not set
         upstream.script("first", Behaviour.reply("from first"));
         upstream.script("second", Behaviour.reply("from second"));
@@ -172,6 +179,13 @@ class FailoverIT {
                     .singleElement()
                     .satisfies(event -> assertThat(event.getContextData().<String>getValue("credential"))
                             .isEqualTo("variable TOKENRELAY_IT_UNSET_KEY_1 unset"));
+            // And the gauges count it
+            PrometheusText metrics = scrape(relay);
+            assertThat(metrics.sum(MetricNames.PROM_ACCOUNTS_WITHOUT_CREDENTIAL, labels -> true)).isEqualTo(1);
+            assertThat(metrics.sum(MetricNames.PROM_ACCOUNT_WITHOUT_CREDENTIAL, MetricNames.ACCOUNT, "no-key"))
+                    .isEqualTo(1);
+            assertThat(metrics.sum(MetricNames.PROM_ACCOUNT_WITHOUT_CREDENTIAL, MetricNames.ACCOUNT, "first"))
+                    .isZero();
         }
     }
 
@@ -347,4 +361,12 @@ class FailoverIT {
         }
     }
 
+    /** The processor's metrics, as Prometheus reads them. */
+    private static PrometheusText scrape(RelayHarness relay) throws IOException, InterruptedException {
+        URI metrics = relay.processor().opsUri().orElseThrow().resolve("/metrics");
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(metrics).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        return PrometheusText.parse(response.body());
+    }
 }
