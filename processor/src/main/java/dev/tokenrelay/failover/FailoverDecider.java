@@ -230,9 +230,9 @@ public final class FailoverDecider {
         withoutCredential.putAll(none.withoutCredential());
         if (noCall && !none.allCooling() && !withoutCredential.isEmpty()) {
             String pool = request.pool() != null ? request.pool() : config.defaultPool();
-            String message = request.pinned()
+            String message = request.pinned() && withoutCredential.containsKey(request.account())
                     ? "account '" + request.account() + "' has no usable credential: "
-                            + Choice.NoneLeft.describe(withoutCredential)
+                            + withoutCredential.get(request.account())
                     : selector.noCredentialMessage(pool, withoutCredential);
             return finish(request, 503, ErrorInfo.of("no_account_available", message), trail, now);
         }

@@ -532,8 +532,9 @@ class FailoverDeciderTest {
             // When a has no usable credential
             ChatResult result = result(decide(attempt, Outcome.skippedAuth("no_credential")));
 
-            // Then the request ends without going to the fallback pool
+            // Then the request ends without going to the fallback pool, saying why
             assertThat(result.httpStatus()).isEqualTo(503);
+            assertThat(result.error().message()).isEqualTo("account 'a' has no usable credential: no_credential");
         }
 
         @Test
