@@ -84,7 +84,9 @@ public final class TokenRelay implements AutoCloseable {
             warnUnknownSettings(config.kafka().streams());
             prepareCluster(config, clients);
             caller = UpstreamCaller.create(config, Providers.builtIn(), Clock.systemUTC());
+            caller.credentials().warnAtStart();
             ops = Operations.create(config.ops());
+            ops.gaugeCredentials(config.accounts().keySet(), caller.credentials());
             Properties properties = streamsProperties(config, bootstrap);
             // Topology-level settings given under kafka.streams apply to the builder too.
             StreamsBuilder builder = new StreamsBuilder(new TopologyConfig(new StreamsConfig(properties)));

@@ -57,7 +57,8 @@ public final class TokenRelayTopology {
                 Topics.KEYS, Serdes.Long()));
         KStream<String, Emission> intake = builder
                 .stream(topics.requests(), Consumed.with(Topics.KEYS, Topics.RAW_REQUESTS).withName("requests"))
-                .process(() -> new IntakeProcessor(config, metrics), Named.as("intake"), IntakeProcessor.SEEN_STORE);
+                .process(() -> new IntakeProcessor(config, caller.credentials(), metrics), Named.as("intake"),
+                        IntakeProcessor.SEEN_STORE);
         route(intake, "intake-", topics);
 
         builder.addStateStore(Stores.keyValueStoreBuilder(

@@ -8,7 +8,9 @@ import dev.tokenrelay.schema.AccountState;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -16,7 +18,9 @@ import java.util.Set;
  * Chooses the account for an attempt (design section 3): pools in fallback order, the highest
  * priority group first, fill-first or round-robin inside a group, accounts already tried skipped,
  * cooling and disabled accounts not chosen while a healthy one remains. An account disabled by the
- * rule is cooling until its probe, and can be chosen from then on.
+ * rule is cooling until its probe, and can be chosen from then on. An account without a usable
+ * credential ({@link CredentialCheck}) is never chosen, nor waited for: when it is all a pool chain
+ * has left, {@link Choice.NoneLeft#withoutCredential()} says which accounts lack what.
  *
  * <p>Round-robin rotates by a hash of the request id, so every instance spreads requests evenly
  * without sharing a counter, and a request walks its group in a stable order.
@@ -24,9 +28,16 @@ import java.util.Set;
 public final class AccountSelector {
 
     private final TokenRelayConfig config;
+    private final CredentialCheck credentials;
 
+    /** A selector that takes every account's credential as usable (tests, tools). */
     public AccountSelector(TokenRelayConfig config) {
+        this(config, CredentialCheck.allUsable());
+    }
+
+    public AccountSelector(TokenRelayConfig config, CredentialCheck credentials) {
         this.config = config;
+        this.credentials = credentials;
     }
 
     /**
@@ -40,14 +51,15 @@ public final class AccountSelector {
      */
     public Choice choose(String fromPool, Set<String> tried, String requestId, AccountStates states, Instant now) {
         boolean sawCooling = false;
+        Map<String, String> withoutCredential = new LinkedHashMap<>();
         for (String pool : config.poolChain(fromPool)) {
-            Optional<String> account = chooseIn(pool, tried, requestId, states, now);
+            Optional<String> account = chooseIn(pool, tried, requestId, states, now, withoutCredential);
             if (account.isPresent()) {
                 return Choice.chosen(account.get(), pool);
             }
             sawCooling |= hasCoolingCandidate(pool, tried, states, now);
         }
-        return Choice.noneLeft(sawCooling);
+        return Choice.noneLeft(sawCooling, withoutCredential);
     }
 
     /** Chooses from the pools after {@code pool} in its fallback chain; used when a pool is unusable. */
@@ -70,7 +82,8 @@ public final class AccountSelector {
         for (String pool : config.poolChain(fromPool)) {
             for (PoolMember member : config.pool(pool).accounts()) {
                 Optional<AccountState> state = states.get(member.account());
-                if (tried.contains(member.account()) || state.isEmpty() || !comesBack(state.get(), now)) {
+                if (tried.contains(member.account()) || state.isEmpty() || !comesBack(state.get(), now)
+                        || !hasCredential(member.account())) {
                     continue;
                 }
                 Instant until = state.get().coolingUntil();
@@ -95,11 +108,34 @@ public final class AccountSelector {
         return null;
     }
 
-    private Optional<String> chooseIn(String poolName, Set<String> tried, String requestId, AccountStates states, Instant now) {
+    /**
+     * The message of a request that ends because no account of {@code pool}'s chain has a usable
+     * credential: {@code no account of pool 'main' has a usable credential: no-key (variable
+     * OPENAI_KEY_2 unset)}.
+     */
+    public String noCredentialMessage(String pool, Map<String, String> withoutCredential) {
+        boolean chain = config.poolChain(pool).size() > 1;
+        return "no account of pool '" + pool + "'" + (chain ? " or its fallback pools" : "")
+                + " has a usable credential: " + Choice.NoneLeft.describe(withoutCredential);
+    }
+
+    /** Whether {@code account} has a usable credential (or needs none) as far as is known now. */
+    public boolean hasCredential(String account) {
+        return credentials.missing(account).isEmpty();
+    }
+
+    private Optional<String> chooseIn(String poolName, Set<String> tried, String requestId, AccountStates states,
+            Instant now, Map<String, String> withoutCredential) {
         PoolConfig pool = config.pool(poolName);
         List<PoolMember> healthy = new ArrayList<>();
         for (PoolMember member : pool.accounts()) {
-            if (!tried.contains(member.account()) && usable(states.get(member.account()), now)) {
+            if (tried.contains(member.account())) {
+                continue;
+            }
+            Optional<String> missing = credentials.missing(member.account());
+            if (missing.isPresent()) {
+                withoutCredential.putIfAbsent(member.account(), missing.get());
+            } else if (usable(states.get(member.account()), now)) {
                 healthy.add(member);
             }
         }
@@ -127,7 +163,7 @@ public final class AccountSelector {
 
     private boolean hasCoolingCandidate(String poolName, Set<String> tried, AccountStates states, Instant now) {
         return config.pool(poolName).accounts().stream()
-                .filter(m -> !tried.contains(m.account()))
+                .filter(m -> !tried.contains(m.account()) && hasCredential(m.account()))
                 .anyMatch(m -> states.get(m.account()).map(s -> comesBack(s, now)).orElse(false));
     }
 

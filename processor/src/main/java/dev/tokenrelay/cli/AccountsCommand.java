@@ -33,13 +33,14 @@ import picocli.CommandLine.Spec;
 /**
  * {@code accounts}: a table of every configured account's state, from the compacted accounts
  * topic (cooling until, why, failures, disabled, last error) and from the processor's
- * {@code /metrics} when it can be reached (in flight, queued, success rate). {@code --watch}
+ * {@code /metrics} when it can be reached (credential, in flight, queued, success rate). {@code --watch}
  * redraws it.
  */
 @Command(name = "accounts", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Show every configured account: cooling until, why, consecutive failures, disabled, "
-                + "calls in flight, attempts queued, success rate and last error.",
-                "The state comes from the accounts topic; in flight, queued and success rate from the "
+                + "credential, calls in flight, attempts queued, success rate and last error.",
+                "The state comes from the accounts topic; credential (\"no credential\" when the processor has no "
+                        + "usable key or token for the account), in flight, queued and success rate from the "
                         + "processor's metrics endpoint (\"-\" when it cannot be reached)."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:the table was printed", "1:Kafka could not be read (broker unreachable, topic missing)",

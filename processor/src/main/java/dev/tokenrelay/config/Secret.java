@@ -113,12 +113,47 @@ public final class Secret {
         return Optional.of(value.strip());
     }
 
+    /**
+     * Why this reference gives no usable value now, for people and logs, naming the variable or
+     * the file and never a value: {@code variable OPENAI_API_KEY unset}, {@code variable
+     * OPENAI_API_KEY empty}, {@code file /run/secrets/key missing}, {@code file ... unreadable},
+     * {@code file ... empty}. Empty when {@link #resolve()} would give a value.
+     */
+    public Optional<String> problem() {
+        return problem(System::getenv);
+    }
+
+    /** {@link #problem()}, with environment variables looked up through {@code environment}. */
+    public Optional<String> problem(Function<String, String> environment) {
+        if (kind == Kind.ENV) {
+            String value = environment.apply(target);
+            if (value == null) {
+                return Optional.of("variable " + target + " unset");
+            }
+            return value.isBlank() ? Optional.of("variable " + target + " empty") : Optional.empty();
+        }
+        Path path;
+        try {
+            path = Path.of(target);
+        } catch (InvalidPathException e) {
+            return Optional.of("file " + target + " unreadable");
+        }
+        if (!Files.exists(path)) {
+            return Optional.of("file " + target + " missing");
+        }
+        String content = readFile();
+        if (content == null) {
+            return Optional.of("file " + target + " unreadable");
+        }
+        return content.isBlank() ? Optional.of("file " + target + " empty") : Optional.empty();
+    }
+
     private String readFile() {
         try {
             return Files.readString(Path.of(target), StandardCharsets.UTF_8);
         } catch (IOException | RuntimeException e) {
-            // Missing, unreadable or not UTF-8: the caller treats the account as having no
-            // credential (SKIPPED_AUTH), which is the outcome the design asks for.
+            // Missing, unreadable or not UTF-8: the account has no usable credential, which
+            // problem() says in words and account selection acts on.
             return null;
         }
     }

@@ -114,7 +114,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     public DispatchProcessor(TokenRelayConfig config, UpstreamCaller caller, PipelineMetrics metrics) {
         this.config = config;
         this.caller = caller;
-        this.decider = new FailoverDecider(config);
+        this.decider = new FailoverDecider(config, caller.credentials());
         this.health = new AccountHealth(config.policy().disable());
         this.metrics = metrics;
         this.clock = caller.clock();

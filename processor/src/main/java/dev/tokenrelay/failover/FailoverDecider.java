@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenrelay.accounts.AccountSelector;
 import dev.tokenrelay.accounts.AccountStates;
 import dev.tokenrelay.accounts.Choice;
+import dev.tokenrelay.accounts.CredentialCheck;
 import dev.tokenrelay.accounts.ModelRouting;
 import dev.tokenrelay.classify.Outcome;
 import dev.tokenrelay.config.RetryPolicy;
@@ -40,7 +41,8 @@ import java.util.function.DoubleSupplier;
  * </ul>
  * When every untried account is cooling, the next attempt waits for the earliest cooldown to end
  * if the deadline allows. When none is left after a RETRYABLE outcome, an account already tried
- * may be tried again ({@link RetryPolicy}). A pinned request gets its account's outcome, with no
+ * may be tried again ({@link RetryPolicy}), only if its last answer was one a wait can cure (408,
+ * 429, 5xx, a transport error by default), never a 4xx that says the request is bad. A pinned request gets its account's outcome, with no
  * failover. A request whose deadline has passed is not tried again: it ends as {@code expired}.
  */
 public final class FailoverDecider {
@@ -51,17 +53,23 @@ public final class FailoverDecider {
     private final DoubleSupplier jitter;
 
     /**
+     * @param credentials which accounts have no usable credential: they are not chosen
      * @param jitter supplies the random factor of each backoff, uniform in [0.5, 1]
      */
-    public FailoverDecider(TokenRelayConfig config, DoubleSupplier jitter) {
+    public FailoverDecider(TokenRelayConfig config, CredentialCheck credentials, DoubleSupplier jitter) {
         this.config = config;
-        this.selector = new AccountSelector(config);
+        this.selector = new AccountSelector(config, credentials);
         this.models = new ModelRouting(config);
         this.jitter = jitter;
     }
 
-    public FailoverDecider(TokenRelayConfig config) {
-        this(config, () -> ThreadLocalRandom.current().nextDouble(0.5, 1.0));
+    /** A decider that takes every account's credential as usable (tests, tools). */
+    public FailoverDecider(TokenRelayConfig config, DoubleSupplier jitter) {
+        this(config, CredentialCheck.allUsable(), jitter);
+    }
+
+    public FailoverDecider(TokenRelayConfig config, CredentialCheck credentials) {
+        this(config, credentials, () -> ThreadLocalRandom.current().nextDouble(0.5, 1.0));
     }
 
     public Decision decide(Attempt attempt, Outcome outcome, TrailEntry entry, AccountStates states, Instant now) {
@@ -106,7 +114,7 @@ public final class FailoverDecider {
             return new Decision.Continue(new Attempt(request, attempt.number() + 1, chosen.account(), chosen.pool(),
                     trail, lastResponse, now, attempt.deadline(), chosen.notBefore()));
         }
-        return exhausted(request, trail, lastResponse, outcome, ((Choice.NoneLeft) choice).allCooling(), now);
+        return exhausted(request, trail, lastResponse, outcome, (Choice.NoneLeft) choice, now);
     }
 
     /**
@@ -133,7 +141,10 @@ public final class FailoverDecider {
         if (choice instanceof Choice.Chosen chosen) {
             return new Decision.Continue(attempt.redirectedTo(chosen.account(), chosen.pool(), chosen.notBefore(), now));
         }
-        return exhausted(request, attempt.trail(), attempt.lastResponse(), null, true, now);
+        Map<String, String> withoutCredential = choice instanceof Choice.NoneLeft none ? none.withoutCredential()
+                : Map.of();
+        return exhausted(request, attempt.trail(), attempt.lastResponse(), null,
+                new Choice.NoneLeft(true, withoutCredential), now);
     }
 
     /** A request whose deadline passed before it got an answer. */
@@ -163,8 +174,11 @@ public final class FailoverDecider {
         Set<String> retryable = new HashSet<>();
         for (TrailEntry tried : trail) {
             tries.merge(tried.account(), 1, Integer::sum);
-            if (tried.outcome() == OutcomeKind.RETRYABLE) {
+            // The account's latest answer decides: a 400 after a 429 says the request is bad.
+            if (tried.outcome() == OutcomeKind.RETRYABLE && retry.allowsSameAccountAfter(tried.httpStatus())) {
                 retryable.add(tried.account());
+            } else {
+                retryable.remove(tried.account());
             }
         }
         String requestPool = attempt.request().pool() != null ? attempt.request().pool() : config.defaultPool();
@@ -174,7 +188,7 @@ public final class FailoverDecider {
             Optional<AccountState> state = states.get(account);
             String pool = selector.poolOf(account, requestPool);
             if (!retryable.contains(account) || candidate.getValue() > retry.sameAccountRetries() || pool == null
-                    || state.map(s -> s.usableFrom(now) == null).orElse(false)) {
+                    || state.map(s -> s.usableFrom(now) == null).orElse(false) || !selector.hasCredential(account)) {
                 continue;
             }
             Instant start = now.plus(retry.backoffFor(candidate.getValue(), jitter.getAsDouble()));
@@ -194,31 +208,44 @@ public final class FailoverDecider {
 
     /**
      * No account is left (design section 3): the last retryable upstream response is passed through
-     * with its status; else 503 when every account was cooling or unusable, 504 after a timeout,
-     * 502 otherwise.
+     * with its status; else 503 when every account was cooling or none had a usable credential,
+     * 504 after a timeout, 502 otherwise. Accounts skipped for want of a credential are named.
      *
      * @param last the outcome of the last attempt, {@code null} when the request ends without one
      */
-    static Decision exhausted(ChatRequest request, List<TrailEntry> trail, UpstreamResponse lastResponse,
-            Outcome last, boolean allCooling, Instant now) {
+    private Decision exhausted(ChatRequest request, List<TrailEntry> trail, UpstreamResponse lastResponse,
+            Outcome last, Choice.NoneLeft none, Instant now) {
         String tried = trail.size() == 1 ? "the only attempt" : "all " + trail.size() + " attempts";
+        String skipped = none.withoutCredential().isEmpty() ? ""
+                : "; not tried for want of a usable credential: " + none.withoutCredentialText();
         if (lastResponse != null) {
             return finish(request, lastResponse.status(), new ErrorInfo("upstream_error",
-                    tried + " failed; the last upstream response (HTTP " + lastResponse.status() + ") is passed through",
-                    lastResponse.body()), trail, now);
+                    tried + " failed; the last upstream response (HTTP " + lastResponse.status() + ") is passed through"
+                            + skipped, lastResponse.body()), trail, now);
         }
-        boolean noneUsable = trail.stream().allMatch(e -> e.outcome() == OutcomeKind.SKIPPED_AUTH);
-        if (allCooling || noneUsable) {
+        boolean noCall = trail.stream().allMatch(e -> e.outcome() == OutcomeKind.SKIPPED_AUTH);
+        Map<String, String> withoutCredential = new LinkedHashMap<>();
+        trail.stream().filter(e -> e.outcome() == OutcomeKind.SKIPPED_AUTH)
+                .forEach(e -> withoutCredential.putIfAbsent(e.account(), e.reason()));
+        withoutCredential.putAll(none.withoutCredential());
+        if (noCall && !none.allCooling() && !withoutCredential.isEmpty()) {
+            String pool = request.pool() != null ? request.pool() : config.defaultPool();
+            String message = request.pinned() && withoutCredential.containsKey(request.account())
+                    ? "account '" + request.account() + "' has no usable credential: "
+                            + withoutCredential.get(request.account())
+                    : selector.noCredentialMessage(pool, withoutCredential);
+            return finish(request, 503, ErrorInfo.of("no_account_available", message), trail, now);
+        }
+        if (none.allCooling() || noCall) {
             return finish(request, 503, ErrorInfo.of("no_account_available",
-                    noneUsable && !trail.isEmpty() ? "no account of the pool has a usable credential"
-                            : "every remaining account is cooling down past the request's deadline"), trail, now);
+                    "every remaining account is cooling down past the request's deadline" + skipped), trail, now);
         }
         if (last instanceof Outcome.Retryable retryable && retryable.timeout()) {
-            return finish(request, 504, ErrorInfo.of("upstream_timeout", tried + " failed; the last one timed out"),
-                    trail, now);
+            return finish(request, 504, ErrorInfo.of("upstream_timeout", tried + " failed; the last one timed out"
+                    + skipped), trail, now);
         }
         return finish(request, 502, ErrorInfo.of("upstream_error", tried + " failed; the last failure was "
-                + (last == null ? "unknown" : last.reason())), trail, now);
+                + (last == null ? "unknown" : last.reason()) + skipped), trail, now);
     }
 
     private static Decision finish(ChatRequest request, int httpStatus, ErrorInfo error, List<TrailEntry> trail,

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenrelay.accounts.AccountSelector;
 import dev.tokenrelay.accounts.AccountStates;
 import dev.tokenrelay.accounts.Choice;
+import dev.tokenrelay.accounts.CredentialCheck;
 import dev.tokenrelay.accounts.ModelRouting;
 import dev.tokenrelay.accounts.StoreAccountStates;
 import dev.tokenrelay.config.TokenRelayConfig;
@@ -23,6 +24,7 @@ import dev.tokenrelay.schema.ResultStatus;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -47,6 +49,7 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     private static final MessageValidator VALIDATOR = MessageValidator.instance();
 
     private final TokenRelayConfig config;
+    private final CredentialCheck credentials;
     private final AccountSelector selector;
     private final ModelRouting models;
     private final Duration retention;
@@ -55,13 +58,13 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     private WindowStore<String, Long> seen;
     private AccountStates states;
 
-    public IntakeProcessor(TokenRelayConfig config) {
-        this(config, PipelineMetrics.NONE);
-    }
-
-    public IntakeProcessor(TokenRelayConfig config, PipelineMetrics metrics) {
+    /**
+     * @param credentials which accounts have no usable credential: they are not chosen
+     */
+    public IntakeProcessor(TokenRelayConfig config, CredentialCheck credentials, PipelineMetrics metrics) {
         this.config = config;
-        this.selector = new AccountSelector(config);
+        this.credentials = credentials;
+        this.selector = new AccountSelector(config, credentials);
         this.models = new ModelRouting(config);
         this.retention = config.processor().dedupeRetention();
         this.metrics = metrics;
@@ -128,6 +131,13 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
         Instant deadline = request.deadline() != null ? request.deadline()
                 : now.plus(config.processor().defaultDeadline());
         if (request.pinned()) {
+            Optional<String> missing = credentials.missing(request.account());
+            if (missing.isPresent()) {
+                ChatResult result = Results.failed(request, ResultStatus.FAILED, 503, ErrorInfo.of(
+                        "no_account_available", "account '" + request.account() + "' has no usable credential: "
+                                + missing.get()), List.of(), now);
+                return Results.unsuccessful(request, result, now);
+            }
             // A cooling pinned account is waited for by the dispatch stage that owns it.
             return List.of(new Emission.ToAttempts(
                     new Attempt(request, 1, request.account(), pool, List.of(), null, now, deadline, null)));
@@ -138,8 +148,17 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
             return List.of(new Emission.ToAttempts(new Attempt(request, 1, chosen.account(), chosen.pool(), List.of(),
                     null, now, deadline, chosen.notBefore())));
         }
-        ChatResult result = Results.failed(request, ResultStatus.FAILED, 503, ErrorInfo.of("no_account_available",
-                "every account of pool '" + pool + "' and its fallbacks is disabled or cooling down past the deadline"), List.of(), now);
+        Choice.NoneLeft none = (Choice.NoneLeft) choice;
+        String message;
+        if (!none.allCooling() && !none.withoutCredential().isEmpty()) {
+            message = selector.noCredentialMessage(pool, none.withoutCredential());
+        } else {
+            message = "every account of pool '" + pool + "' and its fallbacks is disabled or cooling down past the deadline"
+                    + (none.withoutCredential().isEmpty() ? ""
+                            : " or has no usable credential: " + none.withoutCredentialText());
+        }
+        ChatResult result = Results.failed(request, ResultStatus.FAILED, 503,
+                ErrorInfo.of("no_account_available", message), List.of(), now);
         return Results.unsuccessful(request, result, now);
     }
 

@@ -13,14 +13,15 @@ import java.util.Locale;
 /**
  * The table the {@code accounts} command prints: per account, its state from the accounts topic
  * (cooling until, why, consecutive failures, disabled, last error) and, when a metrics endpoint
- * was read, its calls in flight, queued attempts and success rate. Columns without a source show
- * {@code -}.
+ * was read, whether the processor has a usable credential for it, its calls in flight, queued
+ * attempts and success rate. Columns without a source show {@code -}. The credential column comes
+ * from the processor, not from this command's own environment, which seldom holds the keys.
  */
 public final class AccountsTable {
 
     static final String NONE = "-";
     private static final List<String> HEADERS = List.of("ACCOUNT", "COOLING UNTIL", "WHY", "FAILURES", "DISABLED",
-            "IN FLIGHT", "QUEUED", "SUCCESS", "LAST ERROR");
+            "CREDENTIAL", "IN FLIGHT", "QUEUED", "SUCCESS", "LAST ERROR");
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
 
     private AccountsTable() {}
@@ -33,8 +34,15 @@ public final class AccountsTable {
      */
     public record Row(String account, AccountState state, AccountMetrics metrics) {}
 
-    /** An account's figures from the metrics endpoint(s). */
-    public record AccountMetrics(long inFlight, long queued, long successes, long attempts) {
+    /** Shown for an account the processor has no usable credential for. */
+    static final String NO_CREDENTIAL = "no credential";
+
+    /**
+     * An account's figures from the metrics endpoint(s).
+     *
+     * @param withoutCredential how many instances have no usable credential for the account
+     */
+    public record AccountMetrics(long inFlight, long queued, long successes, long attempts, long withoutCredential) {
 
         /** The account's figures in a scrape; 0 where it has no sample (never called, or owned elsewhere). */
         public static AccountMetrics of(PrometheusText scrape, String account) {
@@ -43,13 +51,14 @@ public final class AccountsTable {
                     (long) scrape.sum(MetricNames.PROM_ATTEMPTS_QUEUED, MetricNames.ACCOUNT, account),
                     (long) scrape.sum(MetricNames.PROM_ATTEMPTS, labels -> account.equals(labels.get(MetricNames.ACCOUNT))
                             && OutcomeKind.SUCCESS.name().equals(labels.get(MetricNames.OUTCOME))),
-                    (long) scrape.sum(MetricNames.PROM_ATTEMPTS, MetricNames.ACCOUNT, account));
+                    (long) scrape.sum(MetricNames.PROM_ATTEMPTS, MetricNames.ACCOUNT, account),
+                    (long) scrape.sum(MetricNames.PROM_ACCOUNT_WITHOUT_CREDENTIAL, MetricNames.ACCOUNT, account));
         }
 
         /** These figures plus {@code other}'s: several instances each own some accounts. */
         public AccountMetrics plus(AccountMetrics other) {
             return new AccountMetrics(inFlight + other.inFlight, queued + other.queued, successes + other.successes,
-                    attempts + other.attempts);
+                    attempts + other.attempts, withoutCredential + other.withoutCredential);
         }
     }
 
@@ -88,6 +97,7 @@ public final class AccountsTable {
                 cooling && state.reason() != null ? state.reason() : NONE,
                 state == null ? "0" : Integer.toString(state.consecutiveFailures()),
                 disabled(state, now),
+                metrics == null ? NONE : metrics.withoutCredential() > 0 ? NO_CREDENTIAL : "ok",
                 metrics == null ? NONE : Long.toString(metrics.inFlight()),
                 metrics == null ? NONE : Long.toString(metrics.queued()),
                 metrics == null ? NONE : successRate(metrics),

@@ -20,6 +20,11 @@ public final class MetricNames {
     /** Counter of account health changes; tags {@link #ACCOUNT}, {@link #CHANGE}. */
     public static final String ACCOUNT_CHANGES = "tokenrelay.account.changes";
 
+    /** Gauge of the accounts without a usable credential. */
+    public static final String ACCOUNTS_WITHOUT_CREDENTIAL = "tokenrelay.accounts.without.credential";
+    /** Gauge, 1 when the account has no usable credential, else 0; tag {@link #ACCOUNT}. */
+    public static final String ACCOUNT_WITHOUT_CREDENTIAL = "tokenrelay.account.without.credential";
+
     /** {@link #ATTEMPTS} in the Prometheus text format. */
     public static final String PROM_ATTEMPTS = "tokenrelay_attempts_total";
     /** {@link #CALLS_IN_FLIGHT} in the Prometheus text format. */
@@ -30,6 +35,11 @@ public final class MetricNames {
     public static final String PROM_RESULTS = "tokenrelay_results_total";
     /** {@link #ACCOUNT_CHANGES} in the Prometheus text format. */
     public static final String PROM_ACCOUNT_CHANGES = "tokenrelay_account_changes_total";
+
+    /** {@link #ACCOUNTS_WITHOUT_CREDENTIAL} in the Prometheus text format. */
+    public static final String PROM_ACCOUNTS_WITHOUT_CREDENTIAL = "tokenrelay_accounts_without_credential";
+    /** {@link #ACCOUNT_WITHOUT_CREDENTIAL} in the Prometheus text format. */
+    public static final String PROM_ACCOUNT_WITHOUT_CREDENTIAL = "tokenrelay_account_without_credential";
 
     public static final String ACCOUNT = "account";
     public static final String OUTCOME = "outcome";

@@ -1,5 +1,6 @@
 package dev.tokenrelay.ops;
 
+import dev.tokenrelay.accounts.CredentialCheck;
 import dev.tokenrelay.config.OperationsSettings;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -12,6 +13,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -72,6 +74,13 @@ public final class Operations implements AutoCloseable {
     /** What the pipeline stages report to. */
     public PipelineMetrics pipeline() {
         return pipeline;
+    }
+
+    /** Gauges of the accounts without a usable credential, as {@code credentials} sees them at each scrape. */
+    public void gaugeCredentials(Collection<String> accounts, CredentialCheck credentials) {
+        if (registry != null) {
+            CredentialGauges.bind(registry, accounts, credentials);
+        }
     }
 
     /**

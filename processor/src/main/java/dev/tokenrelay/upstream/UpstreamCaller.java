@@ -7,7 +7,7 @@ import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.schema.ChatRequest;
 import dev.tokenrelay.upstream.auth.Credential;
 import dev.tokenrelay.upstream.auth.CredentialSource;
-import dev.tokenrelay.upstream.auth.OAuthTokens;
+import dev.tokenrelay.upstream.auth.Credentials;
 import dev.tokenrelay.upstream.auth.StaticKey;
 import java.time.Clock;
 import java.time.Duration;
@@ -49,14 +49,17 @@ public final class UpstreamCaller implements AutoCloseable {
     private static final CredentialSource NO_CREDENTIAL = new StaticKey(null);
 
     private final CloseableHttpAsyncClient client;
+    private final Credentials accountCredentials;
     private final Map<AccountConfig, CredentialSource> credentials;
     private final Providers providers;
     private final OutcomeClassifier classifier;
     private final Clock clock;
 
-    UpstreamCaller(CloseableHttpAsyncClient client, Map<AccountConfig, CredentialSource> credentials, Providers providers,
-            OutcomeClassifier classifier, Clock clock) {
+    UpstreamCaller(CloseableHttpAsyncClient client, Credentials accountCredentials,
+            Map<AccountConfig, CredentialSource> credentials, Providers providers, OutcomeClassifier classifier,
+            Clock clock) {
         this.client = client;
+        this.accountCredentials = accountCredentials;
         this.credentials = credentials;
         this.providers = providers;
         this.classifier = classifier;
@@ -97,10 +100,16 @@ public final class UpstreamCaller implements AutoCloseable {
                 .setUserAgent("tokenrelay")
                 .build();
         client.start();
+        Credentials accounts = Credentials.of(config, client, clock);
         Map<AccountConfig, CredentialSource> credentials = new HashMap<>();
-        config.accounts().forEach((id, account) -> credentials.put(account, account.oauth() != null
-                ? new OAuthTokens(id, account.oauth(), client, clock) : new StaticKey(account.apiKey())));
-        return new UpstreamCaller(client, credentials, providers, new OutcomeClassifier(config.policy(), clock), clock);
+        config.accounts().forEach((id, account) -> credentials.put(account, accounts.source(id)));
+        return new UpstreamCaller(client, accounts, credentials, providers, new OutcomeClassifier(config.policy(), clock),
+                clock);
+    }
+
+    /** The accounts' credentials, and which accounts have no usable one (not to be chosen). */
+    public Credentials credentials() {
+        return accountCredentials;
     }
 
     /** The clock calls are timed with; stages that act on call outcomes use it too. */

@@ -11,8 +11,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeAll;
@@ -401,6 +403,89 @@ class AccountSelectorTest {
 
         // Then none is left
         assertThat(choice).isEqualTo(Choice.noneLeft(false));
+    }
+
+    // ---- accounts without a usable credential ---------------------------------------------------
+
+    /** A selector for which {@code missing} maps accounts to why they have no usable credential. */
+    private static AccountSelector withoutCredential(Map<String, String> missing) {
+        return new AccountSelector(config, account -> Optional.ofNullable(missing.get(account)));
+    }
+
+    @Test
+    void shouldSkipAnAccountWithoutACredentialLikeADisabledOne() {
+        // Given a, the first account of main, whose key variable is unset
+        AccountSelector keyless = withoutCredential(Map.of("a", "variable A_KEY unset"));
+
+        // When a request walks the pool chain
+        List<String> order = new ArrayList<>();
+        Set<String> tried = new HashSet<>();
+        Choice choice;
+        while ((choice = keyless.choose("main", tried, "req-1", AccountStates.none(), NOW)) instanceof Choice.Chosen chosen) {
+            order.add(chosen.account());
+            tried.add(chosen.account());
+        }
+
+        // Then a is never chosen: the others of main come first, then the fallbacks
+        assertThat(order).containsExactly("b", "c", "d", "e", "f");
+        // And what is left at the end names a and why
+        assertThat(((Choice.NoneLeft) choice).withoutCredential()).containsExactly(Map.entry("a", "variable A_KEY unset"));
+    }
+
+    @Test
+    void shouldSkipAnAccountWithoutACredentialInARoundRobinGroup() {
+        // Given a round-robin pool whose r2 has no usable credential
+        AccountSelector keyless = withoutCredential(Map.of("r2", "file /run/secrets/r2 missing"));
+
+        // When many requests choose their first account
+        Set<String> chosen = new HashSet<>();
+        IntStream.range(0, 50).forEach(i -> chosen.add(
+                ((Choice.Chosen) keyless.choose("rr", Set.of(), "req-" + i, AccountStates.none(), NOW)).account()));
+
+        // Then r2 is never chosen, and the others share the requests
+        assertThat(chosen).containsExactlyInAnyOrder("r1", "r3");
+    }
+
+    @Test
+    void shouldNameEveryAccountWithoutACredentialWhenNoAccountOfTheChainHasOne() {
+        // Given a one-pool chain whose only account has no usable credential
+        AccountSelector keyless = withoutCredential(Map.of("f", "variable OPENAI_KEY_2 unset"));
+
+        // When an account is chosen, waiting allowed
+        Choice choice = keyless.chooseOrWait("last", Set.of(), "req-1", AccountStates.none(), NOW, null);
+
+        // Then none is left, not because of cooling, and the message says which account lacks what
+        assertThat(choice).isEqualTo(Choice.noneLeft(false, Map.of("f", "variable OPENAI_KEY_2 unset")));
+        assertThat(keyless.noCredentialMessage("last", ((Choice.NoneLeft) choice).withoutCredential()))
+                .isEqualTo("no account of pool 'last' has a usable credential: f (variable OPENAI_KEY_2 unset)");
+    }
+
+    @Test
+    void shouldSayTheFallbackPoolsInTheMessageOfAChain() {
+        // Given accounts of main and its fallbacks without a usable credential
+        Map<String, String> missing = new LinkedHashMap<>();
+        missing.put("a", "variable A_KEY unset");
+        missing.put("d", "file /run/secrets/d missing");
+
+        // When the message is made
+        String message = selector.noCredentialMessage("main", missing);
+
+        // Then it names the chain and each account with why, in order
+        assertThat(message).isEqualTo("no account of pool 'main' or its fallback pools has a usable credential: "
+                + "a (variable A_KEY unset), d (file /run/secrets/d missing)");
+    }
+
+    @Test
+    void shouldNotWaitForACoolingAccountWithoutACredential() {
+        // Given f, the only account of its pool, cooling and without a usable credential
+        AccountSelector keyless = withoutCredential(Map.of("f", "variable F_KEY unset"));
+        AccountStatesFixture states = states().cooling("f", Duration.ofSeconds(5));
+
+        // When an account is chosen, waiting allowed
+        Choice choice = keyless.chooseOrWait("last", Set.of(), "req-1", states, NOW, null);
+
+        // Then nothing waits for it: it would not be called when its cooldown ends either
+        assertThat(choice).isEqualTo(Choice.noneLeft(false, Map.of("f", "variable F_KEY unset")));
     }
 
     private static AccountStatesFixture states() {

@@ -62,6 +62,7 @@ class ConfigLoaderTest {
         assertThat(config.topics()).isEqualTo(TopicsConfig.defaults());
         assertThat(config.processor()).isEqualTo(ProcessorSettings.defaults());
         assertThat(config.policy()).isEqualTo(OutcomePolicy.defaults());
+        assertThat(config.retry()).isEqualTo(RetryPolicy.defaults());
     }
 
     @Test
@@ -635,6 +636,27 @@ class ConfigLoaderTest {
         // Then the item is named by its index
         assertThat(error).hasMessage("tokenrelay.yaml: policy.retryableStatuses[1]: expected a status code "
                 + "(100..599) or a class such as 5xx, got '6xx'");
+    }
+
+    @Test
+    void shouldRetryTheSameAccountOnlyAfter408429And5xxByDefault() throws ConfigException {
+        // Given a configuration without a retry section
+        RetryPolicy retry = ConfigLoader.parse(MINIMAL, "tokenrelay.yaml").retry();
+
+        // Then 408, 429, 5xx and transport errors allow a same-account retry; a bad-request 4xx does not
+        assertThat(retry.sameAccountStatuses()).isEqualTo(StatusSet.parse(List.of(408, 429, "5xx")));
+        assertThat(retry.allowsSameAccountAfter(null)).isTrue();
+        assertThat(List.of(400, 404, 413, 422)).noneMatch(retry::allowsSameAccountAfter);
+    }
+
+    @Test
+    void shouldRejectARedirectAmongTheSameAccountStatusesNamingThePath() {
+        // Given a same-account status list holding a redirect
+        ConfigException error = parseError(MINIMAL + "retry:\n  sameAccountStatuses: [429, 307]\n");
+
+        // Then the message names the setting
+        assertThat(error).hasMessage("tokenrelay.yaml: retry.sameAccountStatuses: only 2xx (a fake success), 4xx "
+                + "and 5xx statuses can be retried on the same account, got 307");
     }
 
     @Test

@@ -101,4 +101,28 @@ class SecretTest {
         assertThatThrownBy(() -> Secret.parse("${file:}")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> Secret.parse(null)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void shouldSayWhyAReferenceHasNoValueNamingTheVariableOrFileButNoValue(@TempDir Path dir) throws Exception {
+        // Given references to an unset variable, a blank one, a missing file, a blank file and a good one
+        Map<String, String> environment = Map.of("BLANK_KEY", " ", "GOOD_KEY", "sk-test-fake-123");
+        Path blankFile = dir.resolve("blank");
+        Files.writeString(blankFile, "\n");
+
+        // When each is asked what is wrong with it
+        // Then each names its variable or file, and the one with a value has no problem
+        assertThat(Secret.env("OPENAI_KEY_2").problem(environment::get)).contains("variable OPENAI_KEY_2 unset");
+        assertThat(Secret.env("BLANK_KEY").problem(environment::get)).contains("variable BLANK_KEY empty");
+        assertThat(Secret.file(dir.resolve("absent")).problem()).contains("file " + dir.resolve("absent") + " missing");
+        assertThat(Secret.file(blankFile).problem()).contains("file " + blankFile + " empty");
+        assertThat(Secret.env("GOOD_KEY").problem(environment::get)).isEmpty();
+    }
+
+    @Test
+    void shouldSayAnUnreadableFileIsUnreadable(@TempDir Path dir) {
+        // Given a reference to a directory, which exists but cannot be read as a key
+        // When it is asked what is wrong with it
+        // Then it is unreadable
+        assertThat(Secret.file(dir).problem()).contains("file " + dir + " unreadable");
+    }
 }

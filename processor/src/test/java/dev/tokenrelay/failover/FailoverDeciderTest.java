@@ -21,10 +21,15 @@ import dev.tokenrelay.schema.UpstreamResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The failover rule of design section 3. */
 class FailoverDeciderTest {
@@ -395,6 +400,84 @@ class FailoverDeciderTest {
     }
 
     @Nested
+    class WithoutCredential {
+
+        /** A decider for which {@code missing} maps accounts to why they have no usable credential. */
+        private FailoverDecider deciderWithout(Map<String, String> missing, int sameAccountRetries)
+                throws ConfigException {
+            TokenRelayConfig retrying = ConfigLoader.parse(YAML.replace("sameAccountRetries: 0",
+                    "sameAccountRetries: " + sameAccountRetries), "test");
+            return new FailoverDecider(retrying, account -> Optional.ofNullable(missing.get(account)), () -> 1.0);
+        }
+
+        @Test
+        void shouldSkipAnAccountWithoutACredentialAndGoOnWithTheNext() throws ConfigException {
+            // Given a first attempt on a, with b's key variable unset
+            Attempt attempt = first(unpinned("main"), "a", "main");
+            Outcome.Retryable serverError = retryableStatus(500, null);
+
+            // When a answers 500
+            Attempt next = next(deciderWithout(Map.of("b", "variable B_KEY unset"), 0)
+                    .decide(attempt, serverError, entry(attempt, serverError), AccountStates.none(), NOW));
+
+            // Then the request goes on to c, the next account with a credential
+            assertThat(next.account()).isEqualTo("c");
+            assertThat(next.pool()).isEqualTo("main");
+        }
+
+        @Test
+        void shouldEndWith503NamingWhatEachAccountLacksWhenNoneOfTheChainHasACredential() throws ConfigException {
+            // Given a first attempt on a, whose token refresh is refused at call time, and d (backup) without a key
+            Attempt attempt = first(unpinned("main"), "a", "main");
+            Outcome refused = Outcome.skippedAuth("token_refresh_refused");
+
+            // When the failover is decided
+            ChatResult result = result(deciderWithout(Map.of("d", "variable OPENAI_KEY_2 unset"), 0)
+                    .decide(attempt, refused, entry(attempt, refused), AccountStates.none(), NOW));
+
+            // Then 503, naming each account with what it lacks and no value
+            assertThat(result.status()).isEqualTo(ResultStatus.FAILED);
+            assertThat(result.httpStatus()).isEqualTo(503);
+            assertThat(result.error().type()).isEqualTo("no_account_available");
+            assertThat(result.error().message()).isEqualTo("no account of pool 'main' or its fallback pools has a "
+                    + "usable credential: a (token_refresh_refused), d (variable OPENAI_KEY_2 unset)");
+        }
+
+        @Test
+        void shouldNameTheAccountsWithoutACredentialWhenTheLastCallFailed() throws ConfigException {
+            // Given a reset on a, the only account of main and backup with a credential
+            Attempt attempt = first(unpinned("main"), "a", "main");
+            Map<String, String> missing = new LinkedHashMap<>();
+            missing.put("b", "variable B_KEY unset");
+            missing.put("c", "file /run/secrets/c missing");
+            missing.put("d", "variable D_KEY empty");
+
+            // When the failover is decided
+            ChatResult result = result(deciderWithout(missing, 0)
+                    .decide(attempt, reset(), entry(attempt, reset()), AccountStates.none(), NOW));
+
+            // Then the reset decides the status, and the message says which accounts were not tried and why
+            assertThat(result.httpStatus()).isEqualTo(502);
+            assertThat(result.error().message()).endsWith("not tried for want of a usable credential: "
+                    + "b (variable B_KEY unset), c (file /run/secrets/c missing), d (variable D_KEY empty)");
+        }
+
+        @Test
+        void shouldNotRetryAnAccountThatLostItsCredential() throws ConfigException {
+            // Given the only account of solo reset the connection and its key file has since gone
+            Attempt attempt = first(unpinned("solo"), "s", "solo");
+
+            // When the failover is decided with one same-account retry allowed
+            ChatResult result = result(deciderWithout(Map.of("s", "file /run/secrets/s missing"), 1)
+                    .decide(attempt, reset(), entry(attempt, reset()), AccountStates.none(), NOW));
+
+            // Then it is not tried again: the request ends after the reset
+            assertThat(result.httpStatus()).isEqualTo(502);
+            assertThat(result.attempts()).hasSize(1);
+        }
+    }
+
+    @Nested
     class Pinned {
 
         @Test
@@ -449,8 +532,9 @@ class FailoverDeciderTest {
             // When a has no usable credential
             ChatResult result = result(decide(attempt, Outcome.skippedAuth("no_credential")));
 
-            // Then the request ends without going to the fallback pool
+            // Then the request ends without going to the fallback pool, saying why
             assertThat(result.httpStatus()).isEqualTo(503);
+            assertThat(result.error().message()).isEqualTo("account 'a' has no usable credential: no_credential");
         }
 
         @Test
@@ -643,6 +727,83 @@ class FailoverDeciderTest {
 
             // Then the retry waits for the backoff
             assertThat(next(decision).notBefore()).isEqualTo(NOW.plusSeconds(1));
+        }
+
+        @ParameterizedTest
+        @ValueSource(ints = {400, 404, 413, 422})
+        void shouldNeverRetryTheSameAccountAfterAStatusThatSaysTheRequestIsBad(int status) throws ConfigException {
+            // Given the only account of a pool without fallback, and one same-account retry allowed
+            Attempt attempt = first(unpinned("solo"), "s", "solo");
+
+            // When it answers with a status that says the request is bad
+            Outcome.Retryable bad = retryableStatus(status, null);
+            ChatResult result = result(withRetries(1).decide(attempt, bad, entry(attempt, bad), AccountStates.none(),
+                    NOW));
+
+            // Then the request ends with that answer after one call: the account would only say it again
+            assertThat(result.httpStatus()).isEqualTo(status);
+            assertThat(result.attempts()).extracting(TrailEntry::account).containsExactly("s");
+        }
+
+        @Test
+        void shouldStillFailOverToTheNextAccountAfterAStatusThatSaysTheRequestIsBad() throws ConfigException {
+            // Given a first attempt on a, with b and c untried, and one same-account retry allowed
+            Attempt attempt = first(unpinned("main"), "a", "main");
+
+            // When a answers 400
+            Outcome.Retryable bad = retryableStatus(400, null);
+            Attempt next = next(withRetries(1).decide(attempt, bad, entry(attempt, bad), AccountStates.none(), NOW));
+
+            // Then the request goes on to b, as the outcome rule says
+            assertThat(next.account()).isEqualTo("b");
+        }
+
+        @ParameterizedTest
+        @ValueSource(ints = {408, 429, 500, 502, 503})
+        void shouldRetryTheSameAccountAfterAStatusAWaitCanCure(int status) throws ConfigException {
+            // Given the only account of a pool without fallback, and one same-account retry allowed
+            Attempt attempt = first(unpinned("solo"), "s", "solo");
+
+            // When it answers with a status a wait can cure
+            Outcome.Retryable curable = retryableStatus(status, null);
+            Attempt next = next(withRetries(1).decide(attempt, curable, entry(attempt, curable),
+                    AccountStates.none(), NOW));
+
+            // Then the same account is tried again after the backoff
+            assertThat(next.account()).isEqualTo("s");
+            assertThat(next.notBefore()).isEqualTo(NOW.plusSeconds(1));
+        }
+
+        @Test
+        void shouldNotRetryAnAccountWhoseLatestAnswerSaysTheRequestIsBad() throws ConfigException {
+            // Given the only account answered 429 and is being retried, with two same-account retries allowed
+            List<TrailEntry> trail = List.of(earlier(1, "s", "solo", OutcomeKind.RETRYABLE, "status_429", 429));
+            Attempt attempt = new Attempt(unpinned("solo"), 2, "s", "solo", trail, null, NOW.minusSeconds(1));
+
+            // When the retry answers 422
+            Outcome.Retryable bad = retryableStatus(422, null);
+            ChatResult result = result(withRetries(2).decide(attempt, bad, entry(attempt, bad), AccountStates.none(),
+                    NOW));
+
+            // Then the earlier 429 does not earn it another try: the 422 ends the request
+            assertThat(result.httpStatus()).isEqualTo(422);
+            assertThat(result.attempts()).hasSize(2);
+        }
+
+        @Test
+        void shouldRetryA400OnTheSameAccountWhenThePolicyListsIt() throws ConfigException {
+            // Given a policy that lists 400 among the same-account statuses
+            TokenRelayConfig lenient = ConfigLoader.parse(YAML.replace("sameAccountRetries: 0",
+                    "sameAccountRetries: 1\n  sameAccountStatuses: [400, 429]"), "test");
+            Attempt attempt = first(unpinned("solo"), "s", "solo");
+
+            // When the only account answers 400
+            Outcome.Retryable bad = retryableStatus(400, null);
+            Attempt next = next(new FailoverDecider(lenient, () -> 1.0).decide(attempt, bad, entry(attempt, bad),
+                    AccountStates.none(), NOW));
+
+            // Then it is tried again
+            assertThat(next.account()).isEqualTo("s");
         }
 
         @Test

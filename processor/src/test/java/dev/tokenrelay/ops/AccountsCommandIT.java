@@ -49,10 +49,11 @@ class AccountsCommandIT {
         String yaml = """
                 pools:
                   main:
-                    accounts: [limited, healthy]
+                    accounts: [limited, healthy, keyless]
                 accounts:
                   limited: { provider: openai-chat, baseUrl: "{{url:limited}}" }
                   healthy: { provider: openai-chat, baseUrl: "{{url:healthy}}" }
+                  keyless: { provider: openai-chat, baseUrl: "{{url:keyless}}", apiKey: "${env:TOKENRELAY_IT_UNSET_KEY_3}" }
                 """;
         try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml)) {
             relay.send(request("meets-429", null, null));
@@ -69,12 +70,15 @@ class AccountsCommandIT {
             assertThat(run.err()).isEmpty();
             String[] limited = line(run.out(), "limited").split("\\s{2,}");
             assertThat(limited[1]).matches("\\d\\d:\\d\\d:\\d\\dZ \\(\\d+s left\\)");
-            assertThat(limited).containsSubsequence("limited", "status_429", "1", "no", "0", "0", "0% (0/1)",
+            assertThat(limited).containsSubsequence("limited", "status_429", "1", "no", "ok", "0", "0", "0% (0/1)",
                     "status_429 (429)");
-            assertThat(limited).hasSize(9);
+            assertThat(limited).hasSize(10);
             // And the healthy account is not cooling, with every attempt a success
             String healthy = line(run.out(), "healthy");
             assertThat(healthy).startsWith("healthy").contains("100% (1/1)").doesNotContain("left)");
+            // And the account whose key variable is unset says so in its own column
+            assertThat(line(run.out(), "keyless").split("\\s{2,}")).containsExactly("keyless", "-", "-", "0", "no",
+                    "no credential", "0", "0", "-", "-");
 
             // When the metrics endpoint cannot be reached
             Run unreachable = accounts("--config", config.toString(), "--metrics-url", "http://127.0.0.1:1/metrics");
@@ -119,8 +123,9 @@ class AccountsCommandIT {
                 accounts:
                   limited: {provider: openai-chat, baseUrl: "http://127.0.0.1:1/v1"}
                   healthy: {provider: openai-chat, baseUrl: "http://127.0.0.1:1/v1"}
+                  keyless: {provider: openai-chat, baseUrl: "http://127.0.0.1:1/v1", apiKey: "${env:TOKENRELAY_IT_UNSET_KEY_3}"}
                 pools:
-                  main: {accounts: [limited, healthy]}
+                  main: {accounts: [limited, healthy, keyless]}
                 ops: {port: -1}
                 """.formatted(KAFKA.bootstrapServers(), relay.config().topics().accounts().name()));
     }

@@ -18,13 +18,13 @@ class AccountsTableTest {
         // Given an account cooling for 14 more seconds after a 429, with figures from the metrics
         AccountState cooling = new AccountState("a", NOW.plusSeconds(14), "status_429", OutcomeKind.RETRYABLE, 429, 2,
                 false, NOW);
-        AccountsTable.Row row = new AccountsTable.Row("a", cooling, new AccountsTable.AccountMetrics(1, 4, 39, 40));
+        AccountsTable.Row row = new AccountsTable.Row("a", cooling, new AccountsTable.AccountMetrics(1, 4, 39, 40, 0));
 
         // When its cells are made
         List<String> cells = AccountsTable.cells(row, NOW);
 
         // Then every column says what is known
-        assertThat(cells).containsExactly("a", "12:00:14Z (14s left)", "status_429", "2", "no", "1", "4",
+        assertThat(cells).containsExactly("a", "12:00:14Z (14s left)", "status_429", "2", "no", "ok", "1", "4",
                 "97% (39/40)", "status_429 (429)");
     }
 
@@ -34,7 +34,20 @@ class AccountsTableTest {
         AccountsTable.Row row = new AccountsTable.Row("b", null, null);
 
         // Then it is healthy, and the metrics columns are dashes
-        assertThat(AccountsTable.cells(row, NOW)).containsExactly("b", "-", "-", "0", "no", "-", "-", "-", "-");
+        assertThat(AccountsTable.cells(row, NOW)).containsExactly("b", "-", "-", "0", "no", "-", "-", "-", "-", "-");
+    }
+
+    @Test
+    void shouldShowNoCredentialInItsOwnColumnWhenAProcessorHasNone() {
+        // Given an account that one of two processor instances has no usable credential for
+        AccountsTable.AccountMetrics figures = new AccountsTable.AccountMetrics(0, 0, 0, 0, 0)
+                .plus(new AccountsTable.AccountMetrics(0, 0, 0, 0, 1));
+
+        // When its cells are made
+        List<String> cells = AccountsTable.cells(new AccountsTable.Row("no-key", null, figures), NOW);
+
+        // Then the credential column says so, and the account is otherwise healthy
+        assertThat(cells).containsExactly("no-key", "-", "-", "0", "no", "no credential", "0", "0", "-", "-");
     }
 
     @Test
@@ -46,9 +59,9 @@ class AccountsTableTest {
 
         // Then neither is cooling; the first still shows its last error and that it is disabled
         assertThat(AccountsTable.cells(new AccountsTable.Row("c", ended, null), NOW))
-                .containsExactly("c", "-", "-", "1", "yes", "-", "-", "-", "status_503 (503)");
+                .containsExactly("c", "-", "-", "1", "yes", "-", "-", "-", "-", "status_503 (503)");
         assertThat(AccountsTable.cells(new AccountsTable.Row("d", recovered, null), NOW))
-                .containsExactly("d", "-", "-", "0", "no", "-", "-", "-", "-");
+                .containsExactly("d", "-", "-", "0", "no", "-", "-", "-", "-", "-");
     }
 
     @Test
@@ -69,8 +82,8 @@ class AccountsTableTest {
     void shouldAlignColumnsUnderTheHeader() {
         // Given two rows of different widths
         String table = AccountsTable.render(List.of(
-                new AccountsTable.Row("a-long-account-name", null, new AccountsTable.AccountMetrics(0, 0, 0, 0)),
-                new AccountsTable.Row("b", null, new AccountsTable.AccountMetrics(12, 0, 3, 3))), NOW);
+                new AccountsTable.Row("a-long-account-name", null, new AccountsTable.AccountMetrics(0, 0, 0, 0, 0)),
+                new AccountsTable.Row("b", null, new AccountsTable.AccountMetrics(12, 0, 3, 3, 0))), NOW);
 
         // Then every line starts its second column at the same place
         List<String> lines = table.lines().toList();

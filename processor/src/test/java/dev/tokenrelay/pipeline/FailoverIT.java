@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.groups.Tuple.tuple;
 
+import dev.tokenrelay.ops.MetricNames;
+import dev.tokenrelay.ops.PrometheusText;
 import dev.tokenrelay.schema.ChatRequest;
 import dev.tokenrelay.schema.ChatResult;
 import dev.tokenrelay.schema.DeadLetter;
@@ -14,12 +16,22 @@ import dev.tokenrelay.schema.TrailEntry;
 import dev.tokenrelay.simulator.Behaviour;
 import dev.tokenrelay.simulator.SimulatedUpstream;
 import dev.tokenrelay.testing.KafkaBroker;
+import dev.tokenrelay.testing.LogCapture;
 import dev.tokenrelay.testing.RelayHarness;
 import dev.tokenrelay.testing.Upstream;
+import dev.tokenrelay.upstream.auth.Credentials;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -133,35 +145,77 @@ class FailoverIT {
     }
 
     @Test
-    void shouldMoveToTheFallbackPoolWhenAnAccountHasNoCredential() {
-        // Given a pool whose first account's key variable is not set, and a fallback pool
-        upstream.script("keyed-but-unused", Behaviour.ok());
-        upstream.script("fallback", Behaviour.reply("from the fallback pool"));
+    void shouldServeEveryRequestFromTheOtherAccountsWhenOneHasNoKey() throws Exception {
+        // Given a round-robin pool whose account no-key names a variable that is not set
+        upstream.script("first", Behaviour.reply("from first"));
+        upstream.script("second", Behaviour.reply("from second"));
         String yaml = """
-                defaultPool: primary
                 pools:
-                  primary:
-                    accounts: [no-key, keyed-but-unused]
-                    fallback: backup
-                  backup:
-                    accounts: [fallback]
+                  main:
+                    strategy: round-robin
+                    accounts: [no-key, first, second]
                 accounts:
-                  no-key:           { provider: openai-chat, baseUrl: "{{url:no-key}}", apiKey: "${env:TOKENRELAY_IT_UNSET_VARIABLE}" }
-                  keyed-but-unused: { provider: openai-chat, baseUrl: "{{url:keyed-but-unused}}" }
-                  fallback:         { provider: openai-chat, baseUrl: "{{url:fallback}}" }
+                  no-key: { provider: openai-chat, baseUrl: "{{url:no-key}}", apiKey: "${env:TOKENRELAY_IT_UNSET_KEY_1}" }
+                  first:  { provider: openai-chat, baseUrl: "{{url:first}}" }
+                  second: { provider: openai-chat, baseUrl: "{{url:second}}" }
+                """;
+        try (LogCapture log = LogCapture.of(Credentials.class);
+                RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml)) {
+            // When a dozen requests arrive
+            List<String> ids = IntStream.rangeClosed(1, 12).mapToObj(i -> "keyless-pool-" + i).toList();
+            ids.forEach(id -> relay.send(request(id, null, null)));
+
+            // Then every one succeeds at its first attempt, on an account with a key, and no-key is never called
+            Map<String, ChatResult> results = relay.awaitResults(ids);
+            assertThat(results.values()).allSatisfy(result -> {
+                assertThat(result.status()).isEqualTo(ResultStatus.SUCCEEDED);
+                assertThat(result.attempts()).singleElement().extracting(TrailEntry::account).isIn("first", "second");
+            });
+            assertThat(upstream.calls("no-key")).isZero();
+            assertThat(upstream.calls("first") + upstream.calls("second")).isEqualTo(12);
+            // And the start-up warned once about no-key, naming the variable, never a value
+            assertThat(log.events(Level.WARN))
+                    .filteredOn(event -> "no-key".equals(event.getContextData().getValue("account")))
+                    .singleElement()
+                    .satisfies(event -> assertThat(event.getContextData().<String>getValue("credential"))
+                            .isEqualTo("variable TOKENRELAY_IT_UNSET_KEY_1 unset"));
+            // And the gauges count it
+            PrometheusText metrics = scrape(relay);
+            assertThat(metrics.sum(MetricNames.PROM_ACCOUNTS_WITHOUT_CREDENTIAL, labels -> true)).isEqualTo(1);
+            assertThat(metrics.sum(MetricNames.PROM_ACCOUNT_WITHOUT_CREDENTIAL, MetricNames.ACCOUNT, "no-key"))
+                    .isEqualTo(1);
+            assertThat(metrics.sum(MetricNames.PROM_ACCOUNT_WITHOUT_CREDENTIAL, MetricNames.ACCOUNT, "first"))
+                    .isZero();
+        }
+    }
+
+    @Test
+    void shouldEndWith503NamingTheAccountsWithoutAKeyWhenNoAccountOfThePoolHasOne() {
+        // Given a pool whose only account names a variable that is not set
+        String yaml = """
+                pools:
+                  main:
+                    accounts: [no-key]
+                accounts:
+                  no-key: { provider: openai-chat, baseUrl: "{{url:no-key}}", apiKey: "${env:TOKENRELAY_IT_UNSET_KEY_2}" }
                 """;
         try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml)) {
-            // When a request arrives
-            relay.send(request("skipped-auth", null, null));
+            // When a request arrives, and one pinned to that account
+            relay.send(request("nobody-has-a-key", null, null));
+            relay.send(request("pinned-to-no-key", null, "no-key"));
 
-            // Then SKIPPED_AUTH stops the primary pool and the backup pool answers
-            ChatResult result = relay.awaitResult("skipped-auth");
-            assertThat(result.status()).isEqualTo(ResultStatus.SUCCEEDED);
-            assertThat(result.attempts()).extracting(TrailEntry::account, TrailEntry::outcome)
-                    .containsExactly(tuple("no-key", OutcomeKind.SKIPPED_AUTH),
-                            tuple("fallback", OutcomeKind.SUCCESS));
+            // Then both end with 503 at once, saying which account lacks what, without a call
+            Map<String, ChatResult> results = relay.awaitResults(List.of("nobody-has-a-key", "pinned-to-no-key"));
+            ChatResult unpinned = results.get("nobody-has-a-key");
+            assertThat(unpinned.httpStatus()).isEqualTo(503);
+            assertThat(unpinned.attempts()).isEmpty();
+            assertThat(unpinned.error().message()).isEqualTo(
+                    "no account of pool 'main' has a usable credential: no-key (variable TOKENRELAY_IT_UNSET_KEY_2 unset)");
+            ChatResult pinned = results.get("pinned-to-no-key");
+            assertThat(pinned.httpStatus()).isEqualTo(503);
+            assertThat(pinned.error().message())
+                    .isEqualTo("account 'no-key' has no usable credential: variable TOKENRELAY_IT_UNSET_KEY_2 unset");
             assertThat(upstream.calls("no-key")).isZero();
-            assertThat(upstream.calls("keyed-but-unused")).isZero();
         }
     }
 
@@ -205,6 +259,38 @@ class FailoverIT {
             assertThat(deadLetter.requestId()).isEqualTo("all-fail");
             assertThat(deadLetter.request().body().at("/messages/0/content").asText()).isEqualTo("question all-fail");
             assertThat(deadLetter.attempts()).hasSize(2);
+        }
+    }
+
+    @Test
+    void shouldTryEachAccountOnceWhenEveryAccountSaysTheRequestIsBad() {
+        // Given three accounts that all answer 400, and the default retry policy (one same-account retry)
+        upstream.script("first", Behaviour.status(400));
+        upstream.script("second", Behaviour.status(400));
+        upstream.script("third", Behaviour.status(400));
+        String yaml = """
+                pools:
+                  main:
+                    accounts: [first, second, third]
+                accounts:
+                  first:  { provider: openai-chat, baseUrl: "{{url:first}}" }
+                  second: { provider: openai-chat, baseUrl: "{{url:second}}" }
+                  third:  { provider: openai-chat, baseUrl: "{{url:third}}" }
+                """;
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml)) {
+            // When a request arrives
+            relay.send(request("bad-everywhere", null, null));
+
+            // Then it fails over through every account, and ends with the 400 passed through
+            ChatResult result = relay.awaitResult("bad-everywhere");
+            assertThat(result.status()).isEqualTo(ResultStatus.FAILED);
+            assertThat(result.httpStatus()).isEqualTo(400);
+            assertThat(result.attempts()).extracting(TrailEntry::account)
+                    .containsExactlyInAnyOrder("first", "second", "third");
+            // And each account was called exactly once: a bad request is never retried on the same account
+            assertThat(upstream.calls("first")).isEqualTo(1);
+            assertThat(upstream.calls("second")).isEqualTo(1);
+            assertThat(upstream.calls("third")).isEqualTo(1);
         }
     }
 
@@ -273,5 +359,14 @@ class FailoverIT {
             });
             assertThat(upstream.calls("only")).isEqualTo(1);
         }
+    }
+
+    /** The processor's metrics, as Prometheus reads them. */
+    private static PrometheusText scrape(RelayHarness relay) throws IOException, InterruptedException {
+        URI metrics = relay.processor().opsUri().orElseThrow().resolve("/metrics");
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(metrics).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        return PrometheusText.parse(response.body());
     }
 }

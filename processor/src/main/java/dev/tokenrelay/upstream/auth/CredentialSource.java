@@ -1,5 +1,6 @@
 package dev.tokenrelay.upstream.auth;
 
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -12,10 +13,20 @@ public interface CredentialSource {
     CompletableFuture<Credential> current();
 
     /**
+     * Why no credential can be used now, as far as is known without a call (a variable unset, a
+     * file missing, a refresh refused for good), naming the variable or the file and never a
+     * value; empty when one may be usable. Cheap and non-blocking (a local file at most): account
+     * selection asks it, through {@link Credentials}.
+     */
+    default Optional<String> unavailable() {
+        return Optional.empty();
+    }
+
+    /**
      * The upstream refused {@code rejected} (HTTP 401). A refreshable source refreshes once and
      * completes with the new credential; others complete with empty (no retry).
      */
-    default CompletableFuture<java.util.Optional<Credential>> afterRejection(Credential rejected) {
-        return CompletableFuture.completedFuture(java.util.Optional.empty());
+    default CompletableFuture<Optional<Credential>> afterRejection(Credential rejected) {
+        return CompletableFuture.completedFuture(Optional.empty());
     }
 }

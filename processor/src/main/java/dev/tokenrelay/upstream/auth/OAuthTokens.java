@@ -9,6 +9,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
@@ -32,6 +33,11 @@ import org.slf4j.LoggerFactory;
  * through the token endpoint (refresh_token grant) before it expires and once after a 401; the
  * new tokens are written back to the file atomically (a temporary file moved over it), so a crash
  * never leaves half a token file. Concurrent calls share one refresh.
+ *
+ * <p>A refresh the token endpoint refuses (a 4xx, e.g. {@code invalid_grant}) fails for good: the
+ * account has no usable credential until the token file changes (someone logs in again), and
+ * {@link #unavailable()} says so, so that account selection skips it. A refresh that fails on the
+ * way (a 5xx, a lost connection) is tried again at the next call.
  */
 public final class OAuthTokens implements CredentialSource {
 
@@ -43,6 +49,8 @@ public final class OAuthTokens implements CredentialSource {
     private final Clock clock;
     private final AtomicReference<Loaded> loaded = new AtomicReference<>();
     private final AtomicReference<CompletableFuture<Credential>> refreshing = new AtomicReference<>();
+    /** The refusal of the last refresh, with the token file's time then; cleared by a new file. */
+    private final AtomicReference<Refused> refused = new AtomicReference<>();
 
     public OAuthTokens(String account, OAuthConfig config, CloseableHttpAsyncClient client, Clock clock) {
         this.account = account;
@@ -64,6 +72,32 @@ public final class OAuthTokens implements CredentialSource {
         }
         return refresh(current).thenApply(refreshed -> refreshed instanceof Credential.Token
                 || current.expiresAt().isBefore(now) ? refreshed : new Credential.Token(current.accessToken()));
+    }
+
+    @Override
+    public Optional<String> unavailable() {
+        Path file = config.tokenFile();
+        FileTime modified;
+        try {
+            modified = Files.getLastModifiedTime(file);
+        } catch (NoSuchFileException e) {
+            return Optional.of("token file " + file + " missing");
+        } catch (IOException | RuntimeException e) {
+            return Optional.of("token file " + file + " unreadable");
+        }
+        Refused refusal = refused.get();
+        if (refusal != null && refusal.modified().equals(modified)) {
+            return Optional.of(refusal.why());
+        }
+        Read read = load();
+        if (read.problem() != null) {
+            return Optional.of(read.problem());
+        }
+        Tokens tokens = read.tokens();
+        if (tokens.refreshToken() == null && tokens.expiresAt() != null && !tokens.expiresAt().isAfter(clock.instant())) {
+            return Optional.of("token in " + file + " expired, and the file has no refresh token");
+        }
+        return Optional.empty();
     }
 
     @Override
@@ -128,6 +162,9 @@ public final class OAuthTokens implements CredentialSource {
     private Credential store(Tokens old, SimpleHttpResponse response) {
         if (response.getCode() < 200 || response.getCode() >= 300) {
             LOG.atWarn().addKeyValue("account", account).log("token refresh refused with HTTP {}", response.getCode());
+            if (response.getCode() >= 400 && response.getCode() < 500) {
+                rememberRefusal("token refresh refused (HTTP " + response.getCode() + ")");
+            }
             return new Credential.Unusable("token_refresh_refused");
         }
         try {
@@ -147,6 +184,15 @@ public final class OAuthTokens implements CredentialSource {
         } catch (IOException e) {
             LOG.atWarn().addKeyValue("account", account).log("token refresh answer unusable: {}", e.getClass().getSimpleName());
             return new Credential.Unusable("token_refresh_failed");
+        }
+    }
+
+    /** Marks the current token file as refused for good, until it changes. */
+    private void rememberRefusal(String why) {
+        try {
+            refused.set(new Refused(Files.getLastModifiedTime(config.tokenFile()), why));
+        } catch (IOException | RuntimeException e) {
+            // No file to pin the refusal to: unavailable() reports the file itself.
         }
     }
 
@@ -171,29 +217,40 @@ public final class OAuthTokens implements CredentialSource {
             Files.deleteIfExists(temporary);
         }
         loaded.set(new Loaded(Files.getLastModifiedTime(file), tokens));
+        refused.set(null);
     }
 
     /** The tokens in the file, re-read when the file changed (another process may refresh it too). */
     private Optional<Tokens> read() {
+        Read read = load();
+        if (read.problem() != null) {
+            LOG.atWarn().addKeyValue("account", account).log("no usable token: {}", read.problem());
+            return Optional.empty();
+        }
+        return Optional.of(read.tokens());
+    }
+
+    /** {@link #read()} without logging: the tokens, or why there are none (naming the file, never a token). */
+    private Read load() {
         Path file = config.tokenFile();
         try {
             FileTime modified = Files.getLastModifiedTime(file);
             Loaded cached = loaded.get();
             if (cached != null && cached.modified().equals(modified)) {
-                return Optional.of(cached.tokens());
+                return new Read(cached.tokens(), null);
             }
             JsonNode json = JsonCodec.mapper().readTree(Files.readAllBytes(file));
             String access = text(json, "access_token");
             if (access == null) {
-                return Optional.empty();
+                return new Read(null, "token file " + file + " has no access_token");
             }
             Tokens tokens = new Tokens(access, text(json, "refresh_token"), instant(json.get("expires_at")));
             loaded.set(new Loaded(modified, tokens));
-            return Optional.of(tokens);
+            return new Read(tokens, null);
+        } catch (NoSuchFileException e) {
+            return new Read(null, "token file " + file + " missing");
         } catch (IOException | RuntimeException e) {
-            LOG.atWarn().addKeyValue("account", account).log("token file {} unreadable: {}", file,
-                    e.getClass().getSimpleName());
-            return Optional.empty();
+            return new Read(null, "token file " + file + " unreadable (" + e.getClass().getSimpleName() + ")");
         }
     }
 
@@ -225,4 +282,10 @@ public final class OAuthTokens implements CredentialSource {
     }
 
     private record Loaded(FileTime modified, Tokens tokens) {}
+
+    /** The token file's tokens, or (with {@code tokens} null) why it has none. */
+    private record Read(Tokens tokens, String problem) {}
+
+    /** A refresh refused for good while the token file had time {@code modified}. */
+    private record Refused(FileTime modified, String why) {}
 }

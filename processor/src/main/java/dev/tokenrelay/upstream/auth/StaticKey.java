@@ -1,6 +1,7 @@
 package dev.tokenrelay.upstream.auth;
 
 import dev.tokenrelay.config.Secret;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -25,5 +26,10 @@ public final class StaticKey implements CredentialSource {
                 .<Credential>map(Credential.Token::new)
                 .orElseGet(() -> new Credential.Unusable("no_credential"));
         return CompletableFuture.completedFuture(credential);
+    }
+
+    @Override
+    public Optional<String> unavailable() {
+        return secret == null ? Optional.empty() : secret.problem();
     }
 }

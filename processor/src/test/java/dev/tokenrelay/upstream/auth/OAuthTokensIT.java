@@ -20,6 +20,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
@@ -47,6 +48,8 @@ class OAuthTokensIT {
     private HttpServer tokenEndpoint;
     private final List<String> refreshForms = new CopyOnWriteArrayList<>();
     private final AtomicInteger issued = new AtomicInteger();
+    /** What the token endpoint answers a refresh with: 200 and new tokens, or this status and an error. */
+    private volatile int refreshStatus = 200;
     private UpstreamCaller caller;
 
     @BeforeEach
@@ -54,6 +57,14 @@ class OAuthTokensIT {
         tokenEndpoint = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         tokenEndpoint.createContext("/oauth/token", exchange -> {
             refreshForms.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            if (refreshStatus != 200) {
+                byte[] refusal = "{\"error\":\"invalid_grant\"}".getBytes(StandardCharsets.UTF_8);
+                exchange.sendResponseHeaders(refreshStatus, refusal.length);
+                try (OutputStream body = exchange.getResponseBody()) {
+                    body.write(refusal);
+                }
+                return;
+            }
             byte[] answer = ("{\"access_token\":\"fake-access-" + issued.incrementAndGet()
                     + "\",\"refresh_token\":\"fake-refresh-2\",\"expires_in\":3600}").getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("Content-Type", "application/json");
@@ -133,6 +144,33 @@ class OAuthTokensIT {
         // Then the account is skipped for auth without a call
         assertThat(outcome.kind()).isEqualTo(OutcomeKind.SKIPPED_AUTH);
         assertThat(UPSTREAM.get().calls("codex")).isZero();
+        // And selection knows it has no usable credential, naming the file
+        assertThat(caller.credentials().missing("codex")).contains("token file " + dir.resolve("missing.json") + " missing");
+    }
+
+    @Test
+    void shouldKeepTheAccountOutOfSelectionAfterARefusedRefreshUntilTheTokenFileChanges() throws Exception {
+        // Given an expired token whose refresh the token endpoint refuses (invalid_grant)
+        Path file = tokenFile("fake-access-expired", Instant.now().minusSeconds(60));
+        UPSTREAM.get().script("codex", Behaviour.ok());
+        refreshStatus = 400;
+        TokenRelayConfig config = configFor(file);
+
+        // When a call is made
+        Outcome outcome = send(config);
+
+        // Then the attempt is skipped for auth without a call, and the account has no usable credential since
+        assertThat(outcome.kind()).isEqualTo(OutcomeKind.SKIPPED_AUTH);
+        assertThat(UPSTREAM.get().calls("codex")).isZero();
+        CredentialSource source = caller.credentials().source("codex");
+        assertThat(source.unavailable()).contains("token refresh refused (HTTP 400)");
+
+        // When someone logs in again and the token file is written anew
+        tokenFile("fake-access-new", Instant.now().plusSeconds(3600));
+        Files.setLastModifiedTime(file, FileTime.from(Instant.now().plusSeconds(10)));
+
+        // Then the account has a usable credential again
+        assertThat(source.unavailable()).isEmpty();
     }
 
     private TokenRelayConfig configFor(Path tokenFile) throws Exception {
