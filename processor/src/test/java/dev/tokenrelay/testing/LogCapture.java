@@ -1,5 +1,7 @@
 package dev.tokenrelay.testing;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -41,6 +43,29 @@ public final class LogCapture implements AutoCloseable {
     /** Starts capturing what the logger named after {@code type} writes. */
     public static LogCapture of(Class<?> type) {
         return new LogCapture((Logger) LogManager.getLogger(type));
+    }
+
+    /** Starts capturing every event any logger lets through, whatever its level. */
+    public static LogCapture ofRoot() {
+        return new LogCapture((Logger) LogManager.getRootLogger());
+    }
+
+    /**
+     * Everything captured so far as text: each event's logger, message, key-value context and
+     * exception with its causes and stack, one after another.
+     */
+    public String text() {
+        StringBuilder text = new StringBuilder();
+        for (LogEvent event : events) {
+            text.append(event.getLoggerName()).append(' ').append(event.getMessage().getFormattedMessage()).append(' ')
+                    .append(event.getContextData().toMap()).append('\n');
+            if (event.getThrown() != null) {
+                StringWriter trace = new StringWriter();
+                event.getThrown().printStackTrace(new PrintWriter(trace));
+                text.append(trace).append('\n');
+            }
+        }
+        return text.toString();
     }
 
     /** The events of {@code level} captured so far, oldest first. */

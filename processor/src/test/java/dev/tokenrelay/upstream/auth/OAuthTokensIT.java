@@ -3,7 +3,6 @@ package dev.tokenrelay.upstream.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.sun.net.httpserver.HttpServer;
 import dev.tokenrelay.classify.Outcome;
 import dev.tokenrelay.config.ConfigLoader;
 import dev.tokenrelay.config.TokenRelayConfig;
@@ -11,22 +10,18 @@ import dev.tokenrelay.schema.JsonCodec;
 import dev.tokenrelay.schema.OutcomeKind;
 import dev.tokenrelay.simulator.Behaviour;
 import dev.tokenrelay.testing.RelayHarness;
+import dev.tokenrelay.testing.TokenEndpoint;
 import dev.tokenrelay.testing.Upstream;
 import dev.tokenrelay.upstream.Providers;
 import dev.tokenrelay.upstream.UpstreamCaller;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,35 +40,12 @@ class OAuthTokensIT {
     @TempDir
     Path dir;
 
-    private HttpServer tokenEndpoint;
-    private final List<String> refreshForms = new CopyOnWriteArrayList<>();
-    private final AtomicInteger issued = new AtomicInteger();
-    /** What the token endpoint answers a refresh with: 200 and new tokens, or this status and an error. */
-    private volatile int refreshStatus = 200;
+    private TokenEndpoint tokenEndpoint;
     private UpstreamCaller caller;
 
     @BeforeEach
-    void startTokenEndpoint() throws IOException {
-        tokenEndpoint = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        tokenEndpoint.createContext("/oauth/token", exchange -> {
-            refreshForms.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-            if (refreshStatus != 200) {
-                byte[] refusal = "{\"error\":\"invalid_grant\"}".getBytes(StandardCharsets.UTF_8);
-                exchange.sendResponseHeaders(refreshStatus, refusal.length);
-                try (OutputStream body = exchange.getResponseBody()) {
-                    body.write(refusal);
-                }
-                return;
-            }
-            byte[] answer = ("{\"access_token\":\"fake-access-" + issued.incrementAndGet()
-                    + "\",\"refresh_token\":\"fake-refresh-2\",\"expires_in\":3600}").getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.sendResponseHeaders(200, answer.length);
-            try (OutputStream body = exchange.getResponseBody()) {
-                body.write(answer);
-            }
-        });
-        tokenEndpoint.start();
+    void startTokenEndpoint() {
+        tokenEndpoint = TokenEndpoint.start("fake-", Duration.ofHours(1));
     }
 
     @AfterEach
@@ -81,7 +53,7 @@ class OAuthTokensIT {
         if (caller != null) {
             caller.close();
         }
-        tokenEndpoint.stop(0);
+        tokenEndpoint.close();
     }
 
     private Path tokenFile(String access, Instant expiresAt) throws IOException {
@@ -103,7 +75,7 @@ class OAuthTokensIT {
 
         // Then the token was refreshed first, the call carried the new token, and the file holds it
         assertThat(outcome.kind()).isEqualTo(OutcomeKind.SUCCESS);
-        assertThat(refreshForms).singleElement().asString()
+        assertThat(tokenEndpoint.refreshForms()).singleElement().asString()
                 .contains("grant_type=refresh_token", "refresh_token=fake-refresh-1", "client_id=tokenrelay-test");
         assertThat(UPSTREAM.get().authorizationHeaders("codex")).containsExactly("Bearer fake-access-1");
         JsonNode saved = JsonCodec.mapper().readTree(Files.readAllBytes(file));
@@ -127,7 +99,7 @@ class OAuthTokensIT {
 
         // Then the token was refreshed once and the same account answered with the new one
         assertThat(outcome.kind()).isEqualTo(OutcomeKind.SUCCESS);
-        assertThat(refreshForms).hasSize(1);
+        assertThat(tokenEndpoint.refreshForms()).hasSize(1);
         assertThat(UPSTREAM.get().authorizationHeaders("codex"))
                 .containsExactly("Bearer fake-access-revoked", "Bearer fake-access-1");
     }
@@ -153,7 +125,7 @@ class OAuthTokensIT {
         // Given an expired token whose refresh the token endpoint refuses (invalid_grant)
         Path file = tokenFile("fake-access-expired", Instant.now().minusSeconds(60));
         UPSTREAM.get().script("codex", Behaviour.ok());
-        refreshStatus = 400;
+        tokenEndpoint.answerWith(400);
         TokenRelayConfig config = configFor(file);
 
         // When a call is made
@@ -183,9 +155,9 @@ class OAuthTokensIT {
                     baseUrl: "%s"
                     oauth:
                       tokenFile: "%s"
-                      tokenUrl: "http://127.0.0.1:%d/oauth/token"
+                      tokenUrl: "%s"
                       clientId: tokenrelay-test
-                """.formatted(UPSTREAM.get().baseUrl("codex"), tokenFile, tokenEndpoint.getAddress().getPort()), "test");
+                """.formatted(UPSTREAM.get().baseUrl("codex"), tokenFile, tokenEndpoint.url()), "test");
     }
 
     private Outcome send(TokenRelayConfig config) throws Exception {
