@@ -20,6 +20,13 @@ public final class MetricNames {
     /** Counter of account health changes; tags {@link #ACCOUNT}, {@link #CHANGE}. */
     public static final String ACCOUNT_CHANGES = "tokenrelay.account.changes";
 
+    /**
+     * Counter of tokens the upstreams reported in the usage of final results; tags {@link #ACCOUNT}
+     * (the account that answered), {@link #MODEL} (as the upstream served it), {@link #TYPE}
+     * ({@code prompt} or {@code completion}).
+     */
+    public static final String TOKENS = "tokenrelay.tokens";
+
     /** {@link #ATTEMPTS} in the Prometheus text format. */
     public static final String PROM_ATTEMPTS = "tokenrelay_attempts_total";
     /** {@link #CALLS_IN_FLIGHT} in the Prometheus text format. */
@@ -28,6 +35,8 @@ public final class MetricNames {
     public static final String PROM_ATTEMPTS_QUEUED = "tokenrelay_attempts_queued";
     /** {@link #RESULTS} in the Prometheus text format. */
     public static final String PROM_RESULTS = "tokenrelay_results_total";
+    /** {@link #TOKENS} in the Prometheus text format. */
+    public static final String PROM_TOKENS = "tokenrelay_tokens_total";
     /** {@link #ACCOUNT_CHANGES} in the Prometheus text format. */
     public static final String PROM_ACCOUNT_CHANGES = "tokenrelay_account_changes_total";
 
@@ -37,6 +46,8 @@ public final class MetricNames {
     public static final String STATUS = "status";
     public static final String STAGE = "stage";
     public static final String CHANGE = "change";
+    public static final String MODEL = "model";
+    public static final String TYPE = "type";
 
     private MetricNames() {}
 }
