@@ -9,6 +9,7 @@ import dev.tokenrelay.ops.AccountsTable;
 import dev.tokenrelay.ops.MetricsScraper;
 import dev.tokenrelay.ops.PrometheusText;
 import dev.tokenrelay.schema.AccountState;
+import dev.tokenrelay.tools.StopOnSignal;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -23,6 +24,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -102,7 +105,10 @@ public final class AccountsCommand implements Callable<Integer> {
         List<URI> urls = metricsUrls.isEmpty() ? defaultMetricsUrls(config.ops()) : metricsUrls;
         String topic = config.topics().accounts().name();
         MetricsScraper scraper = new MetricsScraper(timeout);
-        try (AccountStatesReader reader = new AccountStatesReader(bootstrap, topic, timeout)) {
+        // Ctrl-C ends a watch between two frames, and the command exits 0 like a single table.
+        CountDownLatch stop = new CountDownLatch(1);
+        try (AccountStatesReader reader = new AccountStatesReader(bootstrap, topic, timeout);
+                StopOnSignal signal = StopOnSignal.install(stop::countDown)) {
             Map<String, AccountState> states = reader.readToEnd();
             boolean clear = watch && System.console() != null;
             while (true) {
@@ -123,7 +129,9 @@ public final class AccountsCommand implements Callable<Integer> {
                 if (!watch) {
                     return 0;
                 }
-                Thread.sleep(every.toMillis());
+                if (stop.await(every.toMillis(), TimeUnit.MILLISECONDS)) {
+                    return 0;
+                }
                 try {
                     states = reader.readToEnd();
                 } catch (AccountStatesReader.ReadException e) {
