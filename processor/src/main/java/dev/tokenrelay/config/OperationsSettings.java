@@ -5,8 +5,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.regex.Pattern;
 
 /**
- * Where the processor serves its operations endpoint: Prometheus metrics ({@code /metrics}) and
- * health ({@code /health/live}, {@code /health/ready}).
+ * How the processor can be watched: where it serves its operations endpoint (Prometheus metrics at
+ * {@code /metrics}, health at {@code /health/live} and {@code /health/ready}), which metrics that
+ * serves, and whether each result is logged.
  *
  * @param host the address to listen on; default {@code 127.0.0.1}, so nothing is exposed beyond the
  *     machine unless asked for ({@code 0.0.0.0} listens on every interface)
