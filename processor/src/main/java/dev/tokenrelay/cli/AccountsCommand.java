@@ -10,6 +10,7 @@ import dev.tokenrelay.ops.AccountsTable;
 import dev.tokenrelay.ops.MetricsScraper;
 import dev.tokenrelay.ops.PrometheusText;
 import dev.tokenrelay.schema.AccountState;
+import dev.tokenrelay.tools.StopOnSignal;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -24,6 +25,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -113,7 +116,10 @@ public final class AccountsCommand implements Callable<Integer> {
             err.println("tokenrelay: invalid configuration: " + e.getMessage());
             return Main.EXIT_USAGE;
         }
-        try (AccountStatesReader reader = new AccountStatesReader(clients, origin, topic, timeout)) {
+        // Ctrl-C ends a watch between two frames, and the command exits 0 like a single table.
+        CountDownLatch stop = new CountDownLatch(1);
+        try (AccountStatesReader reader = new AccountStatesReader(clients, origin, topic, timeout);
+                StopOnSignal signal = StopOnSignal.install(stop::countDown)) {
             Map<String, AccountState> states = reader.readToEnd();
             boolean clear = watch && System.console() != null;
             while (true) {
@@ -134,7 +140,9 @@ public final class AccountsCommand implements Callable<Integer> {
                 if (!watch) {
                     return 0;
                 }
-                Thread.sleep(every.toMillis());
+                if (stop.await(every.toMillis(), TimeUnit.MILLISECONDS)) {
+                    return 0;
+                }
                 try {
                     states = reader.readToEnd();
                 } catch (AccountStatesReader.ReadException e) {

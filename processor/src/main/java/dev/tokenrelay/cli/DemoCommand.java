@@ -12,6 +12,7 @@ import dev.tokenrelay.schema.ResultStatus;
 import dev.tokenrelay.schema.TrailEntry;
 import dev.tokenrelay.simulator.Behaviour;
 import dev.tokenrelay.simulator.SimulatedUpstream;
+import dev.tokenrelay.tools.StopOnSignal;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -60,7 +62,11 @@ final class DemoCommand implements Callable<Integer> {
             return Main.EXIT_USAGE;
         }
         Path dataDir = Files.createTempDirectory("tokenrelay-demo");
-        try (SimulatedUpstream upstream = SimulatedUpstream.start()) {
+        AtomicBoolean interrupted = new AtomicBoolean();
+        // Ctrl-C ends the wait for results: what arrived is printed, and the processor and the
+        // embedded broker are closed before the JVM exits.
+        try (StopOnSignal signal = StopOnSignal.install(() -> interrupted.set(true));
+                SimulatedUpstream upstream = SimulatedUpstream.start()) {
             scriptAccounts(upstream);
             TokenRelayConfig config = ConfigLoader.parse(demoConfig(upstream, dataDir), "demo configuration");
             try (TokenRelay relay = TokenRelay.start(config)) {
@@ -68,8 +74,11 @@ final class DemoCommand implements Callable<Integer> {
                         relay.bootstrapServers(), upstream.port());
                 Map<String, String> route = submit(relay, requests);
                 out.printf("submitted %d requests; waiting for their results...%n%n", requests);
-                List<ChatResult> results = awaitResults(relay, requests);
+                List<ChatResult> results = awaitResults(relay, requests, interrupted);
                 print(out, results, route);
+                if (interrupted.get()) {
+                    out.println("interrupted: stopping the processor and the embedded broker");
+                }
                 out.flush();
                 return results.size() == requests ? 0 : Main.EXIT_FAILURE;
             }
@@ -175,10 +184,10 @@ final class DemoCommand implements Callable<Integer> {
         return route;
     }
 
-    private List<ChatResult> awaitResults(TokenRelay relay, int count) {
+    private List<ChatResult> awaitResults(TokenRelay relay, int count, AtomicBoolean interrupted) {
         try (TopicReader<ChatResult> reader = new TopicReader<>(relay.clients(),
                 relay.config().topics().results().name(), Topics.RESULTS.deserializer())) {
-            return reader.readUntil(all -> all.size() >= count, timeout).stream()
+            return reader.readUntil(all -> all.size() >= count || interrupted.get(), timeout).stream()
                     .map(ConsumerRecord::value)
                     .sorted(Comparator.comparing(ChatResult::id))
                     .toList();

@@ -396,7 +396,9 @@ public final class DispatchProcessor implements Processor<String, byte[], String
 
     private void emitFinal(Attempt attempt, ChatResult result, Instant now) {
         metrics.resultEmitted("dispatch", result);
-        ResultLog.finished(result);
+        if (config.ops().resultLog()) {
+            ResultLog.finished(result);
+        }
         if (result.status() == ResultStatus.SUCCEEDED) {
             emit(new Emission.ToResults(result), now);
         } else {

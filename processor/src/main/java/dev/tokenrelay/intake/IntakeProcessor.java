@@ -104,7 +104,9 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     private void forward(Record<String, byte[]> record, String key, Emission emission) {
         if (emission instanceof Emission.ToResults toResults) {
             metrics.resultEmitted("intake", toResults.result());
-            ResultLog.finished(toResults.result());
+            if (config.ops().resultLog()) {
+                ResultLog.finished(toResults.result());
+            }
         }
         context.forward(record.withKey(key).withValue(emission));
     }

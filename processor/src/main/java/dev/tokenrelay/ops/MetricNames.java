@@ -24,6 +24,12 @@ public final class MetricNames {
     public static final String ACCOUNTS_WITHOUT_CREDENTIAL = "tokenrelay.accounts.without.credential";
     /** Gauge, 1 when the account has no usable credential, else 0; tag {@link #ACCOUNT}. */
     public static final String ACCOUNT_WITHOUT_CREDENTIAL = "tokenrelay.account.without.credential";
+    /**
+     * Counter of tokens the upstreams reported in the usage of final results; tags {@link #ACCOUNT}
+     * (the account that answered), {@link #MODEL} (as the upstream served it), {@link #TYPE}
+     * ({@code prompt} or {@code completion}).
+     */
+    public static final String TOKENS = "tokenrelay.tokens";
 
     /** {@link #ATTEMPTS} in the Prometheus text format. */
     public static final String PROM_ATTEMPTS = "tokenrelay_attempts_total";
@@ -33,6 +39,8 @@ public final class MetricNames {
     public static final String PROM_ATTEMPTS_QUEUED = "tokenrelay_attempts_queued";
     /** {@link #RESULTS} in the Prometheus text format. */
     public static final String PROM_RESULTS = "tokenrelay_results_total";
+    /** {@link #TOKENS} in the Prometheus text format. */
+    public static final String PROM_TOKENS = "tokenrelay_tokens_total";
     /** {@link #ACCOUNT_CHANGES} in the Prometheus text format. */
     public static final String PROM_ACCOUNT_CHANGES = "tokenrelay_account_changes_total";
 
@@ -47,6 +55,8 @@ public final class MetricNames {
     public static final String STATUS = "status";
     public static final String STAGE = "stage";
     public static final String CHANGE = "change";
+    public static final String MODEL = "model";
+    public static final String TYPE = "type";
 
     private MetricNames() {}
 }

@@ -22,7 +22,8 @@ import org.apache.kafka.streams.KafkaStreams;
 
 /**
  * The operations side of one processor: a Prometheus registry with tokenrelay's meters, the JVM's
- * and Kafka Streams' own metrics, and the HTTP endpoint serving them with the health checks.
+ * and Kafka Streams' own metrics (a curated set by default, see {@code ops.kafkaMetrics}), and the
+ * HTTP endpoint serving them with the health checks.
  * <pre>{@code
  * Operations ops = Operations.create(config.ops());
  * TokenRelayTopology.build(builder, config, caller, ops.pipeline());
@@ -41,6 +42,7 @@ public final class Operations implements AutoCloseable {
 
     private final OperationsSettings settings;
     private final PrometheusMeterRegistry registry;
+    private final KafkaMetricsFilter kafkaMetrics;
     private final PipelineMetrics pipeline;
     private final JvmGcMetrics gc;
     private ScheduledExecutorService scheduler;
@@ -49,8 +51,11 @@ public final class Operations implements AutoCloseable {
 
     private Operations(OperationsSettings settings) {
         this.settings = settings;
+        this.kafkaMetrics = new KafkaMetricsFilter(settings.kafkaMetrics());
         if (settings.enabled()) {
             registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            // Before any meter is bound: a filter only sees the meters registered after it.
+            registry.config().meterFilter(kafkaMetrics.meterFilter());
             pipeline = new RelayMetrics(registry);
             new JvmMemoryMetrics().bindTo(registry);
             new JvmThreadMetrics().bindTo(registry);
@@ -92,7 +97,7 @@ public final class Operations implements AutoCloseable {
         if (registry == null) {
             return;
         }
-        server = OpsServer.start(settings.host(), settings.port(), registry::scrape, streams::state);
+        server = OpsServer.start(settings.host(), settings.port(), this::scrape, streams::state);
         scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "tokenrelay-streams-metrics");
             thread.setDaemon(true);
@@ -107,9 +112,9 @@ public final class Operations implements AutoCloseable {
         return Optional.ofNullable(server).map(OpsServer::uri);
     }
 
-    /** The metrics as a Prometheus scrape would see them; empty when metrics are off. */
+    /** The metrics as a Prometheus scrape sees them; empty when metrics are off. */
     public String scrape() {
-        return registry == null ? "" : registry.scrape();
+        return registry == null ? "" : kafkaMetrics.scrape(registry.scrape());
     }
 
     /** Stops the endpoint and the metrics; call it after Kafka Streams has closed. */

@@ -1,8 +1,10 @@
 package dev.tokenrelay.ops;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenrelay.accounts.AccountHealth;
 import dev.tokenrelay.classify.Outcome;
 import dev.tokenrelay.schema.ChatResult;
+import dev.tokenrelay.schema.TrailEntry;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -17,8 +19,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * tokenrelay's own meters on a Micrometer registry (names in {@link MetricNames}). Tags hold only
- * account ids, outcome kinds, short reasons and result statuses: never a credential, a request id
- * or request content.
+ * account ids, outcome kinds, short reasons, result statuses and model names: never a credential,
+ * a request id or request content.
  */
 public final class RelayMetrics implements PipelineMetrics {
 
@@ -36,6 +38,9 @@ public final class RelayMetrics implements PipelineMetrics {
     private static final Logger LOG = LoggerFactory.getLogger(RelayMetrics.class);
     // Reasons are a small vocabulary (ok, status_429, timeout...); anything else is not a tag value.
     private static final Pattern REASON = Pattern.compile("[a-z0-9_]{1,64}");
+    // Model names as providers spell them (gpt-4o-mini-2024-07-18, claude-sonnet-4-5,
+    // accounts/fireworks/models/x, meta-llama/Llama-3.1-8B:free); anything else is not a tag value.
+    private static final Pattern MODEL = Pattern.compile("[A-Za-z0-9._:/@+-]{1,128}");
 
     private final MeterRegistry registry;
     private final LaneGauges lanes;
@@ -44,6 +49,7 @@ public final class RelayMetrics implements PipelineMetrics {
     private final Map<List<String>, Timer> latencies = new ConcurrentHashMap<>();
     private final Map<List<String>, Counter> results = new ConcurrentHashMap<>();
     private final Map<List<String>, Counter> changes = new ConcurrentHashMap<>();
+    private final Map<List<String>, Counter> tokens = new ConcurrentHashMap<>();
 
     public RelayMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -87,9 +93,40 @@ public final class RelayMetrics implements PipelineMetrics {
                     .tag(MetricNames.STAGE, stage)
                     .register(registry))
                     .increment();
+            countTokens(result);
         } catch (RuntimeException e) {
             LOG.warn("could not count a result: {}", e.toString());
         }
+    }
+
+    /**
+     * Adds the result's usage to the account that answered (the last attempt of the trail) and the
+     * model the upstream says it served: what the account's owner is billed for. A result without
+     * usage (most failures, an upstream that reports none) counts nothing.
+     */
+    private void countTokens(ChatResult result) {
+        JsonNode usage = result.usage();
+        List<TrailEntry> trail = result.attempts();
+        if (usage == null || !usage.isObject() || trail.isEmpty()) {
+            return;
+        }
+        String account = trail.get(trail.size() - 1).account();
+        String model = modelTag(result.completion());
+        countTokens(account, model, "prompt", usage.get("prompt_tokens"));
+        countTokens(account, model, "completion", usage.get("completion_tokens"));
+    }
+
+    private void countTokens(String account, String model, String type, JsonNode count) {
+        if (count == null || !count.canConvertToLong() || !count.isIntegralNumber() || count.asLong() <= 0) {
+            return;
+        }
+        tokens.computeIfAbsent(List.of(account, model, type), key -> Counter.builder(MetricNames.TOKENS)
+                .description("Tokens the upstreams reported in the usage of final results, by account, model and type")
+                .tag(MetricNames.ACCOUNT, account)
+                .tag(MetricNames.MODEL, model)
+                .tag(MetricNames.TYPE, type)
+                .register(registry))
+                .increment(count.asLong());
     }
 
     @Override
@@ -110,6 +147,15 @@ public final class RelayMetrics implements PipelineMetrics {
     @Override
     public Lanes lanes(String task) {
         return lanes.forTask(task);
+    }
+
+    /** The model the completion says was served; {@code unknown} when it names none, {@code other} when it is no model name. */
+    static String modelTag(JsonNode completion) {
+        JsonNode model = completion == null ? null : completion.get("model");
+        if (model == null || !model.isTextual() || model.asText().isBlank()) {
+            return "unknown";
+        }
+        return MODEL.matcher(model.asText()).matches() ? model.asText() : "other";
     }
 
     static String reasonTag(String reason) {

@@ -73,7 +73,33 @@ class OperationsSettingsTest {
         ConfigException error = parseError(MINIMAL + "ops: {prot: 9000}\n");
 
         // Then the known keys are listed
-        assertThat(error).hasMessage("tokenrelay.yaml: ops.prot: unknown key (known: host, port)");
+        assertThat(error).hasMessage(
+                "tokenrelay.yaml: ops.prot: unknown key (known: host, port, kafkaMetrics, resultLog)");
+    }
+
+    @Test
+    void shouldServeCuratedKafkaMetricsAndLogResultsUnlessToldOtherwise() throws ConfigException {
+        // Given no ops section, and one that asks for every Kafka metric and no result log
+        TokenRelayConfig defaults = ConfigLoader.parse(MINIMAL, "tokenrelay.yaml");
+        TokenRelayConfig chosen = ConfigLoader.parse(MINIMAL + "ops: {kafkaMetrics: all, resultLog: false}\n",
+                "tokenrelay.yaml");
+
+        // Then the defaults are the curated set and the log on; the written values are taken
+        assertThat(defaults.ops().kafkaMetrics()).isEqualTo(KafkaMetrics.CURATED);
+        assertThat(defaults.ops().resultLog()).isTrue();
+        assertThat(chosen.ops().kafkaMetrics()).isEqualTo(KafkaMetrics.ALL);
+        assertThat(chosen.ops().resultLog()).isFalse();
+        assertThat(chosen.ops().port()).isEqualTo(OperationsSettings.DEFAULT_PORT);
+    }
+
+    @Test
+    void shouldRejectAnUnknownKafkaMetricsSelection() {
+        // Given a selection that is not all, curated or none
+        ConfigException error = parseError(MINIMAL + "ops: {kafkaMetrics: some}\n");
+
+        // Then the path is named
+        assertThat(error.getMessage()).startsWith("tokenrelay.yaml: ops.kafkaMetrics:");
+        assertThat(error.getMessage()).contains("curated");
     }
 
     private static ConfigException parseError(String yaml) {

@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tokenrelay.config.OperationsSettings;
+import dev.tokenrelay.schema.ChatRequest;
 import dev.tokenrelay.schema.ChatResult;
+import dev.tokenrelay.schema.JsonCodec;
 import dev.tokenrelay.schema.ResultStatus;
 import dev.tokenrelay.simulator.Behaviour;
 import dev.tokenrelay.simulator.SimulatedUpstream;
@@ -21,9 +24,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.serialization.Serdes;
@@ -90,6 +95,99 @@ class MetricsIT {
             // And the JVM's and Kafka Streams' own metrics are there too
             assertThat(metrics.samples()).anySatisfy(s -> assertThat(s.name()).startsWith("jvm_memory_used"));
             assertThat(metrics.samples()).anySatisfy(s -> assertThat(s.name()).startsWith("kafka_stream_"));
+        }
+    }
+
+    @Test
+    void shouldServeASmallScrapeWithoutNaNAndCountTokensPerAccountAndModel() throws Exception {
+        // Given two accounts taking turns, and requests for two models
+        upstream.script("turn-a", Behaviour.ok());
+        upstream.script("turn-b", Behaviour.ok());
+        String yaml = """
+                pools:
+                  main:
+                    strategy: round-robin
+                    accounts: [turn-a, turn-b]
+                accounts:
+                  turn-a: { provider: openai-chat, baseUrl: "{{url:turn-a}}" }
+                  turn-b: { provider: openai-chat, baseUrl: "{{url:turn-b}}" }
+                """;
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 4, yaml)) {
+            // When eight requests are served
+            List<String> ids = IntStream.rangeClosed(1, 8).mapToObj(i -> "tokens-" + i).toList();
+            for (int i = 0; i < ids.size(); i++) {
+                relay.send(requestFor(ids.get(i), i % 2 == 0 ? "model-small" : "model-large", i));
+            }
+            Map<String, ChatResult> results = relay.awaitResults(ids);
+            assertThat(results.values()).extracting(ChatResult::status).containsOnly(ResultStatus.SUCCEEDED);
+            // (Kafka's metrics of partitions are bound when the binder next looks, every 10 s.)
+            URI ops = relay.processor().opsUri().orElseThrow();
+            AtomicReference<String> scraped = new AtomicReference<>();
+            await().atMost(RelayHarness.WAIT).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+                scraped.set(scrapeText(ops));
+                assertThat(PrometheusText.parse(scraped.get()).samples()).extracting(PrometheusText.Sample::name)
+                        .contains("kafka_stream_thread_process_rate", "kafka_stream_thread_commit_latency_avg",
+                                "kafka_consumer_fetch_manager_records_lag_max", "kafka_producer_record_error_total");
+            });
+            String body = scraped.get();
+            PrometheusText metrics = PrometheusText.parse(body);
+
+            // Then the scrape is a few dozen kilobytes with no NaN value
+            System.out.printf("MetricsIT: scrape of %,d bytes, %d samples, %d of them Kafka's%n", body.length(),
+                    metrics.samples().size(), metrics.samples().stream().filter(s -> s.name().startsWith("kafka_")).count());
+            assertThat(body.length()).as("scrape size in bytes").isLessThan(60_000);
+            assertThat(metrics.samples()).noneSatisfy(s -> assertThat(s.value()).isNaN());
+            assertThat(body.lines()).noneMatch(line -> !line.startsWith("#") && line.endsWith(" NaN"));
+            // And it keeps the Kafka metrics that say whether the processor keeps up, not the per-node ones
+            assertThat(metrics.samples()).extracting(PrometheusText.Sample::name)
+                    .doesNotContain("kafka_consumer_node_request_latency_avg", "kafka_producer_node_request_total");
+
+            // And the tokens per account, model and type are those the upstream reported in the results
+            Map<List<String>, Long> reported = new HashMap<>();
+            for (ChatResult result : results.values()) {
+                String account = result.attempts().get(result.attempts().size() - 1).account();
+                String model = result.completion().path("model").asText();
+                reported.merge(List.of(account, model, "prompt"), result.usage().path("prompt_tokens").asLong(), Long::sum);
+                reported.merge(List.of(account, model, "completion"), result.usage().path("completion_tokens").asLong(),
+                        Long::sum);
+            }
+            assertThat(reported.keySet()).extracting(key -> key.get(0)).contains("turn-a", "turn-b");
+            assertThat(reported.keySet()).extracting(key -> key.get(1)).contains("model-small", "model-large");
+            assertThat(reported.values()).allMatch(tokens -> tokens > 0);
+            reported.forEach((key, tokens) -> assertThat(metrics.sum(MetricNames.PROM_TOKENS, labels ->
+                    key.get(0).equals(labels.get("account")) && key.get(1).equals(labels.get("model"))
+                            && key.get(2).equals(labels.get("type")))).as("tokens %s", key).isEqualTo(tokens.doubleValue()));
+            assertThat(metrics.sum(MetricNames.PROM_TOKENS, labels -> true))
+                    .isEqualTo((double) reported.values().stream().mapToLong(Long::longValue).sum());
+        }
+    }
+
+    @Test
+    void shouldServeEveryKafkaMetricWhenAskedFor() {
+        // Given a processor configured to serve all of Kafka's metrics
+        upstream.script("all-metrics", Behaviour.ok());
+        String yaml = """
+                pools:
+                  main:
+                    accounts: [all-metrics]
+                accounts:
+                  all-metrics: { provider: openai-chat, baseUrl: "{{url:all-metrics}}" }
+                ops:
+                  port: 0
+                  kafkaMetrics: all
+                """;
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml)) {
+            URI ops = relay.processor().opsUri().orElseThrow();
+
+            // When it is scraped, Then the metrics the curated set leaves out are there too, hundreds of them
+            await().atMost(RelayHarness.WAIT).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+                PrometheusText metrics = scrape(ops);
+                assertThat(metrics.samples()).extracting(PrometheusText.Sample::name)
+                        .contains("kafka_stream_thread_process_rate", "kafka_consumer_node_request_latency_avg",
+                                "kafka_producer_node_request_total");
+                assertThat(metrics.samples().stream().filter(s -> s.name().startsWith("kafka_")).count())
+                        .isGreaterThan(500);
+            });
         }
     }
 
@@ -197,9 +295,21 @@ class MetricsIT {
     }
 
     static PrometheusText scrape(URI ops) throws IOException, InterruptedException {
+        return PrometheusText.parse(scrapeText(ops));
+    }
+
+    private static String scrapeText(URI ops) throws IOException, InterruptedException {
         HttpResponse<String> response = get(ops.resolve("/metrics"));
         assertThat(response.statusCode()).isEqualTo(200);
-        return PrometheusText.parse(response.body());
+        return response.body();
+    }
+
+    /** A request for {@code model} whose prompt grows with {@code size}, so the usage differs per request. */
+    private static ChatRequest requestFor(String id, String model, int size) {
+        ObjectNode body = JsonCodec.mapper().createObjectNode().put("model", model);
+        body.putArray("messages").addObject().put("role", "user").put("content", "question " + id + " ".repeat(40 * size)
+                + "with more words".repeat(size));
+        return new ChatRequest(id, 0, body, null, null, null, null);
     }
 
     private static HttpResponse<String> get(URI uri) throws IOException, InterruptedException {

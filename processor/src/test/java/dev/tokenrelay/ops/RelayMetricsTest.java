@@ -7,7 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenrelay.classify.Outcome;
 import dev.tokenrelay.schema.ChatResult;
 import dev.tokenrelay.schema.JsonCodec;
+import dev.tokenrelay.schema.OutcomeKind;
 import dev.tokenrelay.schema.ResultStatus;
+import dev.tokenrelay.schema.TrailEntry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
@@ -127,6 +129,60 @@ class RelayMetricsTest {
         first.close();
         second.update("c", 1, 1);
         assertThat(registry.find(MetricNames.CALLS_IN_FLIGHT).gauges()).isEmpty();
+    }
+
+    @Test
+    void shouldCountPromptAndCompletionTokensOfTheAccountThatAnsweredAndTheModelItServed() {
+        // Given a result that failed over from "a" to "b", which served gpt-4o-mini, and another from "b"
+        metrics.resultEmitted("dispatch", served(List.of("a", "b"), "gpt-4o-mini-2024-07-18", 120, 30));
+        metrics.resultEmitted("dispatch", served(List.of("b"), "gpt-4o-mini-2024-07-18", 80, 20));
+        // And one served by "a" under another model, and a failure that reports no usage
+        metrics.resultEmitted("dispatch", served(List.of("a"), "claude-sonnet-4-5", 10, 5));
+        metrics.resultEmitted("dispatch", new ChatResult("f", 0, ResultStatus.FAILED, 502, null, null, null, null,
+                List.of(trail("a")), Instant.now()));
+
+        // When the registry is scraped
+        PrometheusText scrape = PrometheusText.parse(registry.scrape());
+
+        // Then the tokens are counted for the last account of each trail and the model it served
+        assertThat(tokens(scrape, "b", "gpt-4o-mini-2024-07-18", "prompt")).isEqualTo(200);
+        assertThat(tokens(scrape, "b", "gpt-4o-mini-2024-07-18", "completion")).isEqualTo(50);
+        assertThat(tokens(scrape, "a", "claude-sonnet-4-5", "prompt")).isEqualTo(10);
+        assertThat(tokens(scrape, "a", "claude-sonnet-4-5", "completion")).isEqualTo(5);
+        // And the account that only failed over is charged nothing for gpt-4o-mini
+        assertThat(tokens(scrape, "a", "gpt-4o-mini-2024-07-18", "prompt")).isZero();
+        assertThat(scrape.sum(MetricNames.PROM_TOKENS, labels -> true)).isEqualTo(200 + 50 + 10 + 5);
+    }
+
+    @Test
+    void shouldNotPutAnUnexpectedModelIntoATag() {
+        // Given completions naming a usual model, none, and something that is no model name
+        JsonNode named = JsonCodec.mapper().createObjectNode().put("model", "meta-llama/Llama-3.1-8B:free");
+        JsonNode unnamed = JsonCodec.mapper().createObjectNode();
+        JsonNode odd = JsonCodec.mapper().createObjectNode().put("model", "a model, with \"quotes\" and spaces");
+
+        // Then only the first is a tag value of its own
+        assertThat(RelayMetrics.modelTag(named)).isEqualTo("meta-llama/Llama-3.1-8B:free");
+        assertThat(RelayMetrics.modelTag(unnamed)).isEqualTo("unknown");
+        assertThat(RelayMetrics.modelTag(null)).isEqualTo("unknown");
+        assertThat(RelayMetrics.modelTag(odd)).isEqualTo("other");
+    }
+
+    private static double tokens(PrometheusText scrape, String account, String model, String type) {
+        return scrape.sum(MetricNames.PROM_TOKENS, labels -> account.equals(labels.get("account"))
+                && model.equals(labels.get("model")) && type.equals(labels.get("type")));
+    }
+
+    private static ChatResult served(List<String> accounts, String model, int prompt, int completion) {
+        JsonNode body = JsonCodec.mapper().createObjectNode().put("model", model);
+        JsonNode usage = JsonCodec.mapper().createObjectNode().put("prompt_tokens", prompt)
+                .put("completion_tokens", completion).put("total_tokens", prompt + completion);
+        return new ChatResult("r", 0, ResultStatus.SUCCEEDED, 200, body, null, usage, null,
+                accounts.stream().map(RelayMetricsTest::trail).toList(), Instant.now());
+    }
+
+    private static TrailEntry trail(String account) {
+        return new TrailEntry(1, account, "main", OutcomeKind.SUCCESS, "ok", 200, 10, Instant.now());
     }
 
     private static JsonNode json() {
