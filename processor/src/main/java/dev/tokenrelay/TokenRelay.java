@@ -1,8 +1,10 @@
 package dev.tokenrelay;
 
 import dev.tokenrelay.accounts.StoreAccountStates;
+import dev.tokenrelay.config.KafkaSettings;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.kafka.EmbeddedKafkaBroker;
+import dev.tokenrelay.kafka.StaticMembership;
 import dev.tokenrelay.kafka.TopicAdmin;
 import dev.tokenrelay.kafka.Topics;
 import dev.tokenrelay.ops.Operations;
@@ -10,15 +12,18 @@ import dev.tokenrelay.upstream.Providers;
 import dev.tokenrelay.schema.AccountState;
 import dev.tokenrelay.upstream.UpstreamCaller;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
@@ -92,7 +97,9 @@ public final class TokenRelay implements AutoCloseable {
                 return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
             });
             streams.start();
-            LOG.info("tokenrelay started: application {} on {}", config.kafka().applicationId(), bootstrap);
+            Object instance = properties.get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
+            LOG.info("tokenrelay started: application {} on {}, {}", config.kafka().applicationId(), bootstrap,
+                    instance == null ? "dynamic group member" : "static group member " + instance + "-<thread>");
             return new TokenRelay(config, broker, bootstrap, caller, streams, ops);
         } catch (RuntimeException e) {
             if (streams != null) {
@@ -127,7 +134,25 @@ public final class TokenRelay implements AutoCloseable {
         enableGlobalProcessingHandler(properties);
         properties.putAll(config.kafka().streams());
         compressUnlessSet(properties);
+        joinAsStaticMember(properties, config.kafka(), StaticMembership::localHostName);
         return properties;
+    }
+
+    /**
+     * Sets {@code group.instance.id}, unless {@code kafka.instanceName} asks for dynamic membership:
+     * a processor restarted after a crash then takes its partitions back as soon as it joins,
+     * instead of waiting a session timeout for the broker to drop its dead self. A clean stop still
+     * leaves the group (see {@link #close()}), so the others take over at once.
+     */
+    static void joinAsStaticMember(Properties properties, KafkaSettings kafka, Supplier<Optional<String>> hostName) {
+        Path stateDir = Path.of(properties.getProperty(StreamsConfig.STATE_DIR_CONFIG,
+                (String) StreamsConfig.configDef().defaultValues().get(StreamsConfig.STATE_DIR_CONFIG)));
+        Optional<String> name = StaticMembership.instanceName(kafka, stateDir, hostName);
+        name.ifPresent(instance -> properties.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instance));
+        if (name.isEmpty() && kafka.staticMembership()) {
+            LOG.warn("this host has no name to derive kafka.instanceName from: joining the group as a dynamic member,"
+                    + " so a restart after a crash waits for the session timeout; set kafka.instanceName");
+        }
     }
 
     /**
@@ -217,7 +242,8 @@ public final class TokenRelay implements AutoCloseable {
     /**
      * Stops processing (committing what was done), then the upstream client and the embedded broker.
      * The processor leaves its consumer group, so another instance takes over its accounts and
-     * re-issues their calls at once instead of after the session timeout.
+     * re-issues their calls at once instead of after the session timeout. A static member does not
+     * leave on its own when it closes (Kafka expects it back); this asks it to.
      */
     @Override
     public void close() {
