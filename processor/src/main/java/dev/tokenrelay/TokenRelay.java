@@ -25,6 +25,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -92,10 +93,7 @@ public final class TokenRelay implements AutoCloseable {
             streams = new KafkaStreams(builder.build(properties), properties);
             // Listening before Streams starts, so readiness says 503 until it runs.
             ops.serve(streams);
-            streams.setUncaughtExceptionHandler(exception -> {
-                LOG.error("stream thread failed; replacing it", exception);
-                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-            });
+            streams.setUncaughtExceptionHandler(TokenRelay::onStreamThreadFailure);
             streams.start();
             Object instance = properties.get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
             LOG.info("tokenrelay started: application {} on {}, {}", config.kafka().applicationId(), bootstrap,
@@ -153,6 +151,24 @@ public final class TokenRelay implements AutoCloseable {
             LOG.warn("this host has no name to derive kafka.instanceName from: joining the group as a dynamic member,"
                     + " so a restart after a crash waits for the session timeout; set kafka.instanceName");
         }
+    }
+
+    /**
+     * Replaces a failed stream thread, unless another processor took over this one's place in the
+     * group: two live members under one {@code group.instance.id} fence each other, and a replaced
+     * thread would rejoin under the same id and fence the other back, on and on. This processor
+     * stops instead, so that the newer one works.
+     */
+    static StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse onStreamThreadFailure(Throwable exception) {
+        for (Throwable cause = exception; cause != null; cause = cause.getCause()) {
+            if (cause instanceof FencedInstanceIdException) {
+                LOG.error("another processor joined the consumer group under this one's group.instance.id: stopping."
+                        + " Give each instance of an application its own kafka.instanceName ({})", cause.getMessage());
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            }
+        }
+        LOG.error("stream thread failed; replacing it", exception);
+        return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     }
 
     /**

@@ -12,6 +12,7 @@ import dev.tokenrelay.testing.ChildProcessor;
 import dev.tokenrelay.testing.KafkaBroker;
 import dev.tokenrelay.testing.RelayHarness;
 import dev.tokenrelay.testing.Upstream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
+import java.util.regex.Matcher;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
@@ -35,8 +37,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A processor killed with {@code kill -9} and started again on the same host with the same state
  * directory resumes within seconds, because it rejoins its group as the same static member; and
- * one stopped cleanly leaves its group at once, though static members do not leave on their own.
- * The processor runs in a child JVM, so that it can be killed as a crash would.
+ * one stopped cleanly leaves its group at once, though static members do not leave on their own;
+ * and of two processors given one name, the older stops instead of fencing the newer back. The
+ * processor runs in a child JVM, so that it can be killed as a crash would.
  */
 class CrashRecoveryIT {
 
@@ -138,6 +141,44 @@ class CrashRecoveryIT {
             // Then its group has no member left, long before a session timeout would have removed it
             await().atMost(LEAVE_BOUND).until(() -> members(admin, group).isEmpty());
         }
+    }
+
+    @Test
+    void shouldStopTheOlderOfTwoProcessorsThatShareAnInstanceName() throws Exception {
+        SimulatedUpstream upstream = UPSTREAM.get();
+        upstream.script("slow-a", Behaviour.echo());
+        upstream.script("slow-b", Behaviour.echo());
+        try (RelayHarness relay = RelayHarness.withoutProcessor(KAFKA, upstream, 4, ACCOUNTS)) {
+            // Given two processors of one application, each with its own state directory but both named "twin"
+            String yaml = Files.readString(relay.writeConfigFile(dir));
+            Path olderConfig = Files.writeString(dir.resolve("older.yaml"), twin(yaml, dir.resolve("older-state")));
+            Path newerConfig = Files.writeString(dir.resolve("newer.yaml"), twin(yaml, dir.resolve("newer-state")));
+            try (ChildProcessor older = ChildProcessor.start(olderConfig)) {
+                relay.send(request("before-twin", null, null));
+                relay.awaitResult("before-twin");
+
+                // When the second one starts
+                try (ChildProcessor newer = ChildProcessor.start(newerConfig)) {
+
+                    // Then the older one, fenced out of the group, stops with an error that says why
+                    assertThat(older.awaitExit(RelayHarness.WAIT)).as(older::output).isEqualTo(1);
+                    assertThat(older.output()).contains("Give each instance of an application its own kafka.instanceName");
+                    // And the newer one goes on serving requests
+                    relay.send(request("after-twin", null, null));
+                    relay.awaitResult("after-twin");
+                    assertThat(newer.isAlive()).as(newer::output).isTrue();
+                }
+            }
+        }
+    }
+
+    /** The configuration with kafka.instanceName "twin" and its own state directory. */
+    private static String twin(String yaml, Path stateDir) {
+        String named = yaml.replaceFirst("(?m)^(  applicationId: .*)$", "$1\n  instanceName: twin");
+        String moved = named.replaceFirst("(?m)^(    state\\.dir: ).*$",
+                Matcher.quoteReplacement("    state.dir: \"" + stateDir + "\""));
+        assertThat(moved).contains("instanceName: twin").contains(stateDir.toString());
+        return moved;
     }
 
     private static Admin admin() {
