@@ -1,11 +1,13 @@
 package dev.tokenrelay;
 
 import dev.tokenrelay.accounts.StoreAccountStates;
+import dev.tokenrelay.config.KafkaSettings;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.config.KafkaSettings;
 import dev.tokenrelay.kafka.EmbeddedKafkaBroker;
 import dev.tokenrelay.kafka.KafkaClients;
 import dev.tokenrelay.kafka.KafkaProblems;
+import dev.tokenrelay.kafka.StaticMembership;
 import dev.tokenrelay.kafka.TopicAdmin;
 import dev.tokenrelay.kafka.Topics;
 import dev.tokenrelay.ops.Operations;
@@ -13,16 +15,21 @@ import dev.tokenrelay.upstream.Providers;
 import dev.tokenrelay.schema.AccountState;
 import dev.tokenrelay.upstream.UpstreamCaller;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -94,12 +101,11 @@ public final class TokenRelay implements AutoCloseable {
             streams = new KafkaStreams(builder.build(properties), properties);
             // Listening before Streams starts, so readiness says 503 until it runs.
             ops.serve(streams);
-            streams.setUncaughtExceptionHandler(exception -> {
-                LOG.error("stream thread failed; replacing it", exception);
-                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-            });
+            streams.setUncaughtExceptionHandler(TokenRelay::onStreamThreadFailure);
             streams.start();
-            LOG.info("tokenrelay started: application {} on {}", config.kafka().applicationId(), bootstrap);
+            Object instance = properties.get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
+            LOG.info("tokenrelay started: application {} on {}, {}", config.kafka().applicationId(), bootstrap,
+                    instance == null ? "dynamic group member" : "static group member " + instance + "-<thread>");
             return new TokenRelay(config, broker, clients, caller, streams, ops);
         } catch (RuntimeException e) {
             if (streams != null) {
@@ -134,7 +140,43 @@ public final class TokenRelay implements AutoCloseable {
         enableGlobalProcessingHandler(properties);
         properties.putAll(clientProperties(config));
         compressUnlessSet(properties);
+        joinAsStaticMember(properties, config.kafka(), StaticMembership::localHostName);
         return properties;
+    }
+
+    /**
+     * Sets {@code group.instance.id}, unless {@code kafka.instanceName} asks for dynamic membership:
+     * a processor restarted after a crash then takes its partitions back as soon as it joins,
+     * instead of waiting a session timeout for the broker to drop its dead self. A clean stop still
+     * leaves the group (see {@link #close()}), so the others take over at once.
+     */
+    static void joinAsStaticMember(Properties properties, KafkaSettings kafka, Supplier<Optional<String>> hostName) {
+        Path stateDir = Path.of(properties.getProperty(StreamsConfig.STATE_DIR_CONFIG,
+                (String) StreamsConfig.configDef().defaultValues().get(StreamsConfig.STATE_DIR_CONFIG)));
+        Optional<String> name = StaticMembership.instanceName(kafka, stateDir, hostName);
+        name.ifPresent(instance -> properties.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instance));
+        if (name.isEmpty() && kafka.staticMembership()) {
+            LOG.warn("this host has no name to derive kafka.instanceName from: joining the group as a dynamic member,"
+                    + " so a restart after a crash waits for the session timeout; set kafka.instanceName");
+        }
+    }
+
+    /**
+     * Replaces a failed stream thread, unless another processor took over this one's place in the
+     * group: two live members under one {@code group.instance.id} fence each other, and a replaced
+     * thread would rejoin under the same id and fence the other back, on and on. This processor
+     * stops instead, so that the newer one works.
+     */
+    static StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse onStreamThreadFailure(Throwable exception) {
+        for (Throwable cause = exception; cause != null; cause = cause.getCause()) {
+            if (cause instanceof FencedInstanceIdException) {
+                LOG.error("another processor joined the consumer group under this one's group.instance.id: stopping."
+                        + " Give each instance of an application its own kafka.instanceName ({})", cause.getMessage());
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            }
+        }
+        LOG.error("stream thread failed; replacing it", exception);
+        return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     }
 
     /**
@@ -273,7 +315,8 @@ public final class TokenRelay implements AutoCloseable {
     /**
      * Stops processing (committing what was done), then the upstream client and the embedded broker.
      * The processor leaves its consumer group, so another instance takes over its accounts and
-     * re-issues their calls at once instead of after the session timeout.
+     * re-issues their calls at once instead of after the session timeout. A static member does not
+     * leave on its own when it closes (Kafka expects it back); this asks it to.
      */
     @Override
     public void close() {

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenrelay.config.ConfigException;
 import dev.tokenrelay.config.ConfigLoader;
+import dev.tokenrelay.config.KafkaSettings;
 import dev.tokenrelay.config.TokenRelayConfig;
+import java.nio.file.Path;
+import java.util.Optional;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
 
@@ -56,5 +59,77 @@ class TokenRelayPropertiesTest {
         assertThat(none).containsEntry("producer.compression.type", "lz4");
         assertThat(unprefixed).doesNotContainKey("producer.compression.type").containsEntry("compression.type", "zstd");
         assertThat(prefixed).containsEntry("producer.compression.type", "none").hasSize(1);
+    }
+
+    @Test
+    void shouldJoinAsAStaticMemberNamedAfterTheHostAndTheStateDirectory() {
+        // Given no instance name, and two state directories on one host
+        KafkaSettings kafka = kafka(null);
+        Properties first = stateDir("/var/lib/tokenrelay/streams");
+        Properties again = stateDir("/var/lib/tokenrelay/streams");
+        Properties second = stateDir("/var/lib/tokenrelay/streams-2");
+
+        // When the processor joins as a static member, twice with the first directory
+        TokenRelay.joinAsStaticMember(first, kafka, () -> Optional.of("relay-host"));
+        TokenRelay.joinAsStaticMember(again, kafka, () -> Optional.of("relay-host"));
+        TokenRelay.joinAsStaticMember(second, kafka, () -> Optional.of("relay-host"));
+
+        // Then the id is the host name and a hash of the directory: the same across restarts, distinct per directory
+        assertThat(first.getProperty("group.instance.id")).matches("relay-host-[0-9a-f]{8}");
+        assertThat(again.getProperty("group.instance.id")).isEqualTo(first.getProperty("group.instance.id"));
+        assertThat(second.getProperty("group.instance.id")).startsWith("relay-host-")
+                .isNotEqualTo(first.getProperty("group.instance.id"));
+    }
+
+    @Test
+    void shouldJoinUnderTheConfiguredInstanceName() {
+        // Given an instance name in the configuration
+        Properties properties = stateDir("/var/lib/tokenrelay/streams");
+
+        // When the processor joins
+        TokenRelay.joinAsStaticMember(properties, kafka("relay-1"), () -> Optional.of("relay-host"));
+
+        // Then that name is the group instance id, to which Kafka Streams appends the thread
+        assertThat(properties).containsEntry("group.instance.id", "relay-1");
+    }
+
+    @Test
+    void shouldJoinAsADynamicMemberWhenAskedToOrWhenTheHostHasNoName() {
+        // Given dynamic membership asked for, and a host without a name
+        Properties asked = stateDir("/var/lib/tokenrelay/streams");
+        Properties nameless = stateDir("/var/lib/tokenrelay/streams");
+
+        // When the processor joins
+        TokenRelay.joinAsStaticMember(asked, kafka("none"), () -> Optional.of("relay-host"));
+        TokenRelay.joinAsStaticMember(nameless, kafka(null), Optional::empty);
+
+        // Then neither sets a group instance id
+        assertThat(asked).doesNotContainKey("group.instance.id");
+        assertThat(nameless).doesNotContainKey("group.instance.id");
+    }
+
+    @Test
+    void shouldDeriveTheInstanceNameFromKafkaStreamsDefaultStateDirectoryWhenNoneIsSet() {
+        // Given no state.dir, and Kafka Streams' default directory set explicitly
+        Properties unset = new Properties();
+        Properties defaultDir = stateDir(Path.of(System.getProperty("java.io.tmpdir"), "kafka-streams").toString());
+
+        // When the processor joins
+        TokenRelay.joinAsStaticMember(unset, kafka(null), () -> Optional.of("relay-host"));
+        TokenRelay.joinAsStaticMember(defaultDir, kafka(null), () -> Optional.of("relay-host"));
+
+        // Then the name is derived from the directory Kafka Streams will use
+        assertThat(unset.getProperty("group.instance.id")).isNotNull()
+                .isEqualTo(defaultDir.getProperty("group.instance.id"));
+    }
+
+    private static KafkaSettings kafka(String instanceName) {
+        return new KafkaSettings(null, null, null, null, instanceName);
+    }
+
+    private static Properties stateDir(String dir) {
+        Properties properties = new Properties();
+        properties.put("state.dir", dir);
+        return properties;
     }
 }

@@ -17,24 +17,35 @@ import java.util.regex.Pattern;
  * @param streams further Kafka Streams and client properties, passed through to every Kafka client
  *     of the processor and the tools; a value may be a {@code ${env:NAME}} or {@code ${file:PATH}}
  *     reference (see {@link #clientProperties()}); default empty
+ * @param instanceName this instance's name in the consumer group: Kafka's {@code group.instance.id}
+ *     (static membership), to which Kafka Streams appends {@code -N} per stream thread. It must stay
+ *     the same across restarts of one instance and differ between the instances of one
+ *     application. Null (the default) derives it from the host name and the state directory;
+ *     {@value #DYNAMIC_MEMBERSHIP} turns static membership off
  */
 public record KafkaSettings(String bootstrapServers, String applicationId, EmbeddedBroker embedded,
-        Map<String, String> streams) {
+        Map<String, String> streams, String instanceName) {
 
     /** Default {@link #applicationId()}. */
     public static final String DEFAULT_APPLICATION_ID = "tokenrelay";
 
     private static final String KAFKA_CONFIG_PROVIDERS = "config.providers";
     private static final Pattern REFERENCE = Pattern.compile("\\$\\{(env|file):[^}]+}");
+    /** The {@link #instanceName()} that asks for dynamic group membership (no {@code group.instance.id}). */
+    public static final String DYNAMIC_MEMBERSHIP = "none";
 
     // application.id prefixes internal topic names, so it is held to the topic-name characters.
     private static final Pattern APPLICATION_ID = Pattern.compile("[a-zA-Z0-9._-]{1,200}");
+    // The broker accepts a group.instance.id of at most 249 of these characters; Kafka Streams
+    // appends "-N" per stream thread.
+    private static final Pattern INSTANCE_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,200}");
 
     // These have settings of their own; accepting them in the pass-through as well would leave
     // two places to set one thing, and one of them silently losing.
     private static final Map<String, String> OWN_SETTINGS = Map.of(
             "bootstrap.servers", "bootstrapServers",
-            "application.id", "applicationId");
+            "application.id", "applicationId",
+            "group.instance.id", "instanceName");
 
     /** Applies the defaults and checks every value. */
     public KafkaSettings {
@@ -46,11 +57,20 @@ public record KafkaSettings(String bootstrapServers, String applicationId, Embed
         }
         embedded = embedded == null ? EmbeddedBroker.defaults() : embedded;
         streams = checkStreams(streams);
+        if (instanceName != null && !INSTANCE_NAME.matcher(instanceName).matches()) {
+            throw new InvalidConfigException("instanceName", "'" + instanceName + "' is not valid: use 1 to 200 of"
+                    + " letters, digits, '.', '_' and '-', or " + DYNAMIC_MEMBERSHIP + " for dynamic group membership");
+        }
     }
 
     /** The embedded broker with application id {@code tokenrelay} and no extra properties. */
     public static KafkaSettings defaults() {
-        return new KafkaSettings(null, null, null, null);
+        return new KafkaSettings(null, null, null, null, null);
+    }
+
+    /** Whether the instance joins its consumer group as a static member, under a {@code group.instance.id}. */
+    public boolean staticMembership() {
+        return !DYNAMIC_MEMBERSHIP.equals(instanceName);
     }
 
     /** Whether to start the embedded broker, that is whether no bootstrap servers are configured. */

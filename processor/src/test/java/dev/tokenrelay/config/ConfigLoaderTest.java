@@ -606,6 +606,34 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void shouldReadTheInstanceNameForStaticGroupMembership() throws ConfigException {
+        // Given no instance name, a name, and "none"
+        KafkaSettings absent = ConfigLoader.parse(MINIMAL, "tokenrelay.yaml").kafka();
+        KafkaSettings named = ConfigLoader.parse(MINIMAL + "kafka:\n  instanceName: relay-1\n", "tokenrelay.yaml").kafka();
+        KafkaSettings none = ConfigLoader.parse(MINIMAL + "kafka:\n  instanceName: none\n", "tokenrelay.yaml").kafka();
+
+        // Then the absent name is derived at start, a name is kept, and none turns static membership off
+        assertThat(absent.instanceName()).isNull();
+        assertThat(absent.staticMembership()).isTrue();
+        assertThat(named.instanceName()).isEqualTo("relay-1");
+        assertThat(named.staticMembership()).isTrue();
+        assertThat(none.staticMembership()).isFalse();
+    }
+
+    @Test
+    void shouldRejectAnInstanceNameKafkaCannotUseAndAGroupInstanceIdSetAsAPassThroughProperty() {
+        // Given an instance name with a space, and group.instance.id under kafka.streams
+        ConfigException badName = parseError(MINIMAL + "kafka:\n  instanceName: relay 1\n");
+        ConfigException passThrough = parseError(MINIMAL + "kafka:\n  streams:\n    group.instance.id: relay-1\n");
+
+        // Then each message names the path, and the second points to the dedicated setting
+        assertThat(badName).hasMessage("tokenrelay.yaml: kafka.instanceName: 'relay 1' is not valid: use 1 to 200 of"
+                + " letters, digits, '.', '_' and '-', or none for dynamic group membership");
+        assertThat(passThrough).hasMessage(
+                "tokenrelay.yaml: kafka.streams[\"group.instance.id\"]: set kafka.instanceName instead");
+    }
+
+    @Test
     void shouldRequireADefaultPoolWhenThereAreSeveralPools() {
         // Given two pools and no default pool
         String yaml = MINIMAL + "  other:\n    accounts: [a]\n";

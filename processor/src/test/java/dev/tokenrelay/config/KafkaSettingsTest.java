@@ -21,7 +21,7 @@ class KafkaSettingsTest {
         Path jaas = Files.writeString(dir.resolve("jaas.conf"), "jaas line from a file\n");
         KafkaSettings settings = new KafkaSettings("broker:9093", null, null, Map.of(
                 "security.protocol", "SASL_SSL",
-                "sasl.jaas.config", "${file:" + jaas + "}"));
+                "sasl.jaas.config", "${file:" + jaas + "}"), null);
 
         // When the client properties are read
         Map<String, String> properties = settings.clientProperties();
@@ -36,7 +36,7 @@ class KafkaSettingsTest {
     void shouldNameTheKeyButNotTheValueWhenAReferenceResolvesToNothing() {
         // Given a reference to a file that does not exist
         KafkaSettings settings = new KafkaSettings("broker:9093", null, null, Map.of(
-                "ssl.keystore.password", "${file:" + dir.resolve("missing") + "}"));
+                "ssl.keystore.password", "${file:" + dir.resolve("missing") + "}"), null);
 
         // Then reading the client properties names the key and the reference
         assertThatThrownBy(settings::clientProperties).isInstanceOf(IllegalArgumentException.class)
@@ -50,7 +50,7 @@ class KafkaSettingsTest {
         KafkaSettings settings = new KafkaSettings("broker:9093", null, null, Map.of(
                 "config.providers", "file",
                 "config.providers.file.class", "org.apache.kafka.common.config.provider.FileConfigProvider",
-                "sasl.jaas.config", "${file:/etc/kafka/secrets.properties:jaas}"));
+                "sasl.jaas.config", "${file:/etc/kafka/secrets.properties:jaas}"), null);
 
         // Then every value is passed on as written
         assertThat(settings.clientProperties()).isEqualTo(settings.streams());

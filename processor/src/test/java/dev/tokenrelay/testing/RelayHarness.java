@@ -7,6 +7,7 @@ import dev.tokenrelay.TokenRelay;
 import dev.tokenrelay.config.ConfigException;
 import dev.tokenrelay.config.ConfigLoader;
 import dev.tokenrelay.config.TokenRelayConfig;
+import dev.tokenrelay.kafka.KafkaClients;
 import dev.tokenrelay.kafka.TopicReader;
 import dev.tokenrelay.kafka.Topics;
 import dev.tokenrelay.schema.AccountState;
@@ -24,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -33,12 +35,17 @@ import java.util.Set;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
@@ -91,6 +98,25 @@ public final class RelayHarness implements AutoCloseable {
      * @param yaml       the test's configuration: accounts, pools and optionally processor / policy
      */
     public static RelayHarness start(KafkaBroker kafka, SimulatedUpstream upstream, int partitions, String yaml) {
+        RelayHarness harness = configure(kafka, upstream, partitions, yaml);
+        harness.startProcessor(false);
+        return harness;
+    }
+
+    /**
+     * The same as {@link #start} without a processor in this JVM, for tests that run it elsewhere,
+     * e.g. in a {@link ChildProcessor} from {@link #writeConfigFile(Path)}: the topics are created
+     * and the client side is ready.
+     */
+    public static RelayHarness withoutProcessor(KafkaBroker kafka, SimulatedUpstream upstream, int partitions,
+            String yaml) {
+        RelayHarness harness = configure(kafka, upstream, partitions, yaml);
+        harness.config = harness.parse(harness.cliStateDir());
+        kafka.createTopics(new Topics(harness.config.topics()).newTopics().toArray(NewTopic[]::new));
+        return harness;
+    }
+
+    private static RelayHarness configure(KafkaBroker kafka, SimulatedUpstream upstream, int partitions, String yaml) {
         String prefix = kafka.uniqueName("it");
         String sections = """
                 kafka:
@@ -108,7 +134,7 @@ public final class RelayHarness implements AutoCloseable {
                   accounts:   { name: "%s.accounts", partitions: 1 }
                 """.formatted(kafka.bootstrapServers(), prefix, prefix, partitions, prefix, partitions, prefix,
                 partitions, prefix, partitions, prefix, partitions, prefix);
-        return start(kafka, upstream, sections, yaml);
+        return create(kafka, upstream, sections, yaml);
     }
 
     /**
@@ -118,10 +144,12 @@ public final class RelayHarness implements AutoCloseable {
      */
     public static RelayHarness startWithKafkaSection(KafkaBroker kafka, SimulatedUpstream upstream, String kafkaSection,
             String yaml) {
-        return start(kafka, upstream, kafkaSection, yaml);
+        RelayHarness harness = create(kafka, upstream, kafkaSection, yaml);
+        harness.startProcessor(false);
+        return harness;
     }
 
-    private static RelayHarness start(KafkaBroker kafka, SimulatedUpstream upstream, String sections, String yaml) {
+    private static RelayHarness create(KafkaBroker kafka, SimulatedUpstream upstream, String sections, String yaml) {
         Path stateRoot;
         try {
             stateRoot = Files.createTempDirectory("tokenrelay-it-state");
@@ -129,9 +157,7 @@ public final class RelayHarness implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         String full = sections + withUrls(yaml, upstream) + (OPS_SECTION.matcher(yaml).find() ? "" : OPS_ANY_PORT);
-        RelayHarness harness = new RelayHarness(full, stateRoot, kafka.bootstrapServers());
-        harness.startProcessor(false);
-        return harness;
+        return new RelayHarness(full, stateRoot, kafka.bootstrapServers());
     }
 
     private static String withUrls(String yaml, SimulatedUpstream upstream) {
@@ -154,12 +180,7 @@ public final class RelayHarness implements AutoCloseable {
         if (freshState) {
             generationOfState++;
         }
-        String stateDir = stateRoot.resolve("state-" + generationOfState).toString();
-        try {
-            config = ConfigLoader.parse(yaml.replace("{{state-dir}}", stateDir), "test configuration");
-        } catch (ConfigException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
+        config = parse(stateRoot.resolve("state-" + generationOfState));
         relay = TokenRelay.start(config);
         try {
             assertThat(relay.awaitRunning(WAIT)).as("processor running").isTrue();
@@ -218,11 +239,25 @@ public final class RelayHarness implements AutoCloseable {
     public Path writeConfigFile(Path dir) {
         Path file = dir.resolve("tokenrelay.yaml");
         try {
-            Files.writeString(file, yaml.replace("{{state-dir}}", stateRoot.resolve("cli-state").toString()));
+            Files.writeString(file, yaml.replace("{{state-dir}}", cliStateDir().toString()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return file;
+    }
+
+    // The one state directory of every processor started from the written configuration file, so
+    // that a processor started again from it finds its state, as on the same machine.
+    private Path cliStateDir() {
+        return stateRoot.resolve("cli-state");
+    }
+
+    private TokenRelayConfig parse(Path stateDir) {
+        try {
+            return ConfigLoader.parse(yaml.replace("{{state-dir}}", stateDir.toString()), "test configuration");
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
     }
 
     /** A request with a one-message body; {@code pool} and {@code account} may be null. */
@@ -281,6 +316,35 @@ public final class RelayHarness implements AutoCloseable {
         return read(config.topics().results().name(), Topics.RESULTS.deserializer(), done);
     }
 
+    /**
+     * Every result on the results topic, read ({@code read_committed}) up to where it ends when
+     * this is called: once the processors have stopped, all there will ever be, to check that no
+     * request has two.
+     */
+    public List<ConsumerRecord<String, ChatResult>> allResults() {
+        Map<String, Object> settings = relayClients().consumer("all-results", Map.of(
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false));
+        String topic = config.topics().results().name();
+        try (KafkaConsumer<String, ChatResult> consumer = new KafkaConsumer<>(settings, new StringDeserializer(),
+                Topics.RESULTS.deserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic, WAIT).stream()
+                    .map(info -> new TopicPartition(topic, info.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            // With read_committed these are the last stable offsets: nothing beyond is committed yet.
+            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+            List<ConsumerRecord<String, ChatResult>> records = new ArrayList<>();
+            Instant deadline = Instant.now().plus(WAIT);
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p)) && Instant.now().isBefore(deadline)) {
+                consumer.poll(Duration.ofMillis(100)).forEach(records::add);
+            }
+            assertThat(partitions).as("results read to their end within %s", WAIT)
+                    .allMatch(p -> consumer.position(p) >= ends.get(p));
+            return records;
+        }
+    }
+
     public List<ConsumerRecord<String, DeadLetter>> deadLetters(Predicate<List<ConsumerRecord<String, DeadLetter>>> done) {
         return read(config.topics().deadLetter().name(), Topics.DEAD_LETTERS.deserializer(), done);
     }
@@ -301,9 +365,14 @@ public final class RelayHarness implements AutoCloseable {
 
     private <V> List<ConsumerRecord<String, V>> read(String topic, Deserializer<V> deserializer,
             Predicate<List<ConsumerRecord<String, V>>> done) {
-        try (TopicReader<V> reader = new TopicReader<>(relay.clients(), topic, deserializer)) {
+        try (TopicReader<V> reader = new TopicReader<>(relayClients(), topic, deserializer)) {
             return reader.readUntil(done, WAIT);
         }
+    }
+
+    // What the processor's configuration says of its cluster, whether it runs in this JVM or not.
+    private KafkaClients relayClients() {
+        return KafkaClients.of(config.kafka().bootstrapServers(), config.kafka().clientProperties());
     }
 
     public static <V> Set<String> keys(List<ConsumerRecord<String, V>> records) {
