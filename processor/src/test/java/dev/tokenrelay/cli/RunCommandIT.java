@@ -11,7 +11,7 @@ import dev.tokenrelay.schema.JsonCodec;
 import dev.tokenrelay.schema.ResultStatus;
 import dev.tokenrelay.simulator.Behaviour;
 import dev.tokenrelay.simulator.SimulatedUpstream;
-import dev.tokenrelay.testing.ChildJvm;
+import dev.tokenrelay.testing.ChildProcessor;
 import dev.tokenrelay.testing.KafkaBroker;
 import dev.tokenrelay.testing.RelayHarness;
 import dev.tokenrelay.testing.Upstream;
@@ -75,7 +75,7 @@ class RunCommandIT {
     void shouldStopCleanlyAndExitZeroOnSigterm() throws Exception {
         // Given `run` in its own JVM with the per-result log line switched off
         Path config = writeConfig("resultLog: false");
-        try (ChildJvm child = ChildJvm.start(dir, Map.of(), "run", "--config", config.toString())) {
+        try (ChildProcessor child = ChildProcessor.command("run", "--config", config.toString()).directory(dir).start()) {
             awaitReady(child);
 
             // And a request it has answered
@@ -83,7 +83,7 @@ class RunCommandIT {
             assertThat(result.status()).isEqualTo(ResultStatus.SUCCEEDED);
 
             // When it gets SIGTERM
-            child.terminate();
+            child.stop();
 
             // Then it exits 0 once it has stopped, with its last log line written
             assertThat(child.awaitExit(WAIT)).as("exit code; standard error:%n%s", child.err()).isZero();
@@ -102,12 +102,13 @@ class RunCommandIT {
     void shouldWriteOneJsonObjectPerLineWithTheResultsFieldsWhenAskedFor() throws Exception {
         // Given `run --log-format json`, with the per-result log line on (the default)
         Path config = writeConfig("resultLog: true");
-        try (ChildJvm child = ChildJvm.start(dir, Map.of(), "run", "--config", config.toString(), "--log-format", "json")) {
+        try (ChildProcessor child = ChildProcessor.command("run", "--config", config.toString(), "--log-format", "json")
+                .directory(dir).start()) {
             awaitReady(child);
 
             // When it answers a request and is stopped
             submitAndAwait("json-1");
-            child.terminate();
+            child.stop();
             assertThat(child.awaitExit(WAIT)).as("exit code; standard error:%n%s", child.err()).isZero();
 
             // Then every line of its log is a JSON object with a timestamp, a level and a message
@@ -162,8 +163,8 @@ class RunCommandIT {
         return file;
     }
 
-    private static void awaitReady(ChildJvm child) {
-        URI ops = URI.create(child.awaitOut(OPS_URI, WAIT));
+    private static void awaitReady(ChildProcessor child) {
+        URI ops = URI.create(child.awaitOutput(OPS_URI, WAIT));
         await().atMost(WAIT).pollInterval(Duration.ofMillis(200)).until(() -> HTTP.send(
                 HttpRequest.newBuilder(ops.resolve("/health/ready")).timeout(Duration.ofSeconds(5)).build(),
                 HttpResponse.BodyHandlers.discarding()).statusCode() == 200);

@@ -82,7 +82,7 @@ class CrashRecoveryIT {
             String applicationId = relay.config().kafka().applicationId();
             Set<String> transactionalIdsBeforeKill;
             // Given a processor in its own JVM working through 48 requests
-            try (ChildProcessor first = ChildProcessor.start(configFile)) {
+            try (ChildProcessor first = ChildProcessor.run(configFile)) {
                 ids.forEach(id -> relay.send(request(id, null, null)));
                 int resultsBeforeKill = relay.results(all -> all.size() >= 8).size();
                 await().atMost(RelayHarness.WAIT).until(() -> upstream.inFlight("slow-a") + upstream.inFlight("slow-b") > 0);
@@ -93,7 +93,7 @@ class CrashRecoveryIT {
                 // When it is killed with calls in flight and started again with the same configuration and state directory
                 first.kill();
             }
-            try (ChildProcessor second = ChildProcessor.start(configFile)) {
+            try (ChildProcessor second = ChildProcessor.run(configFile)) {
                 Instant restarted = second.startedAt();
                 List<ConsumerRecord<String, ChatResult>> seen = relay.results(
                         all -> all.stream().anyMatch(r -> r.value().completedAt().isAfter(restarted)));
@@ -126,7 +126,7 @@ class CrashRecoveryIT {
         upstream.script("slow-b", Behaviour.echo());
         try (RelayHarness relay = RelayHarness.withoutProcessor(KAFKA, upstream, 4, ACCOUNTS);
                 Admin admin = admin();
-                ChildProcessor processor = ChildProcessor.start(relay.writeConfigFile(dir))) {
+                ChildProcessor processor = ChildProcessor.run(relay.writeConfigFile(dir))) {
             // Given a processor in its own JVM that has joined its group as a static member and works
             String group = relay.config().kafka().applicationId();
             relay.send(request("before-stop", null, null));
@@ -153,12 +153,12 @@ class CrashRecoveryIT {
             String yaml = Files.readString(relay.writeConfigFile(dir));
             Path olderConfig = Files.writeString(dir.resolve("older.yaml"), twin(yaml, dir.resolve("older-state")));
             Path newerConfig = Files.writeString(dir.resolve("newer.yaml"), twin(yaml, dir.resolve("newer-state")));
-            try (ChildProcessor older = ChildProcessor.start(olderConfig)) {
+            try (ChildProcessor older = ChildProcessor.run(olderConfig)) {
                 relay.send(request("before-twin", null, null));
                 relay.awaitResult("before-twin");
 
                 // When the second one starts
-                try (ChildProcessor newer = ChildProcessor.start(newerConfig)) {
+                try (ChildProcessor newer = ChildProcessor.run(newerConfig)) {
 
                     // Then the older one, fenced out of the group, stops with an error that says why
                     assertThat(older.awaitExit(RelayHarness.WAIT)).as(older::output).isEqualTo(1);
