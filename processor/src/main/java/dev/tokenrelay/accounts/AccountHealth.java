@@ -4,7 +4,6 @@ import dev.tokenrelay.classify.Outcome;
 import dev.tokenrelay.config.DisableRule;
 import dev.tokenrelay.schema.AccountState;
 import java.time.Instant;
-import java.util.Objects;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,7 +74,7 @@ public final class AccountHealth {
         if (cooldownUntil != null) {
             return Optional.of(failed(account, previous, outcome, cooldownUntil, now));
         }
-        if (isFailure(outcome)) {
+        if (countsOnly(outcome, cooldownUntil)) {
             return Optional.of(counted(account, previous, outcome, now));
         }
         if (outcome instanceof Outcome.Success success && success.is2xx() && previous != null
@@ -97,15 +96,12 @@ public final class AccountHealth {
     }
 
     /**
-     * Whether {@code next} changes the account's health (cooling, disabled, probe, why), as
-     * opposed to only counting a failure that does not cool it: only such changes are metrics.
+     * Whether {@code outcome}, with the cooldown it asks for ({@code null}: none), only counts a
+     * failure that does not cool the account, as opposed to changing its health (cooling,
+     * disabled, probe, recovered): only changes of health are metrics.
      */
-    public static boolean healthChanged(AccountState previous, AccountState next) {
-        return previous == null
-                ? next.coolingUntil() != null || next.disabled() || next.reason() != null
-                : !Objects.equals(previous.coolingUntil(), next.coolingUntil()) || previous.disabled() != next.disabled()
-                        || !Objects.equals(previous.probeAt(), next.probeAt())
-                        || !Objects.equals(previous.reason(), next.reason());
+    public static boolean countsOnly(Outcome outcome, Instant cooldownUntil) {
+        return cooldownUntil == null && isFailure(outcome);
     }
 
     /** A failure that does not cool the account: counted and recorded, nothing else changes. */

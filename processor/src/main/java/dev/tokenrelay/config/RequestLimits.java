@@ -59,6 +59,7 @@ public record RequestLimits(int maxRequestBytes, int maxNestingDepth, int maxMet
         }
     }
 
+    /** Every limit at its default. */
     public static RequestLimits defaults() {
         return DEFAULTS;
     }

@@ -432,7 +432,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         Optional<AccountState> next = health.after(account, previous, outcome, cooldownUntil, now);
         next.ifPresent(state -> {
             written.put(account, state);
-            if (AccountHealth.healthChanged(previous, state)) {
+            if (!AccountHealth.countsOnly(outcome, cooldownUntil)) {
                 metrics.accountChanged(account, AccountHealth.Change.between(previous, state, now));
             }
         });

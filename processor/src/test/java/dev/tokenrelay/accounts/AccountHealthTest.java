@@ -160,7 +160,8 @@ class AccountHealthTest {
         assertThat(state.coolingUntil()).isNull();
         assertThat(state.windowFailures()).isZero();
         assertThat(state.disabled()).isFalse();
-        assertThat(AccountHealth.healthChanged(null, state)).isFalse();
+        assertThat(AccountHealth.countsOnly(Outcome.fakeSuccess("empty_completion", 200, NOW, Duration.ZERO), null))
+                .isTrue();
     }
 
     @Test
@@ -178,7 +179,6 @@ class AccountHealthTest {
         assertThat(state.coolingUntil()).isEqualTo(cooling.coolingUntil());
         assertThat(state.reason()).isEqualTo("status_500");
         assertThat(state.windowFailures()).isEqualTo(1);
-        assertThat(AccountHealth.healthChanged(cooling, state)).isFalse();
     }
 
     @Test
@@ -194,7 +194,8 @@ class AccountHealthTest {
         assertThat(state.consecutiveFailures()).isZero();
         assertThat(state.lastError()).isNull();
         assertThat(AccountHealth.Change.between(failed, state, NOW)).isEqualTo(AccountHealth.Change.RECOVERED);
-        assertThat(AccountHealth.healthChanged(failed, state)).isTrue();
+        assertThat(AccountHealth.countsOnly(success(), null)).isFalse();
+        assertThat(AccountHealth.countsOnly(failure(), NOW.plus(COOLDOWN))).isFalse();
     }
 
     @Test
