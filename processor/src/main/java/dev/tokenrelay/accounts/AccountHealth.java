@@ -10,9 +10,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * How an attempt's outcome changes its account's health (design section 3): a failure that cools
- * the account is counted and cools it; with the {@link DisableRule} on, the failure that fills the
- * rule's window, or a failed probe, disables it until its next probe; a 2xx clears every failure
- * and enables an account the rule disabled. Other outcomes change nothing.
+ * the account cools it; with the {@link DisableRule} on, the failure that fills the rule's window
+ * (only failures that cool count there), or a failed probe, disables it until its next probe; a 2xx
+ * clears every failure and enables an account the rule disabled.
+ *
+ * <p>Every failed attempt (RETRYABLE or FATAL), whether it cools the account or not, is counted in
+ * {@link AccountState#consecutiveFailures()} and recorded as {@link AccountState#lastError()}:
+ * an account that answers 200s with empty completions, or resets every connection, is failing
+ * although it never cools, and the {@code accounts} command must show it. Such a failure changes
+ * only those fields; other outcomes (a non-2xx success, a skipped credential) change nothing.
  *
  * <p>A disabled account cools until its probe, so that choosing, parking and waiting all read one
  * time; {@link AccountState#disabled()} then tells dispatch to run one call at a time.
@@ -68,8 +74,12 @@ public final class AccountHealth {
         if (cooldownUntil != null) {
             return Optional.of(failed(account, previous, outcome, cooldownUntil, now));
         }
+        if (countsOnly(outcome, cooldownUntil)) {
+            return Optional.of(counted(account, previous, outcome, now));
+        }
         if (outcome instanceof Outcome.Success success && success.is2xx() && previous != null
-                && (previous.coolingUntil() != null || previous.consecutiveFailures() > 0 || previous.probeAt() != null)) {
+                && (previous.coolingUntil() != null || previous.consecutiveFailures() > 0 || previous.probeAt() != null
+                        || previous.lastError() != null)) {
             if (previous.probeAt() != null) {
                 LOG.atInfo().addKeyValue("account", account).log("account enabled again after a success");
             }
@@ -80,6 +90,32 @@ public final class AccountHealth {
         return Optional.empty();
     }
 
+    /** Whether {@code outcome} is a failed attempt of the account: RETRYABLE or FATAL. */
+    static boolean isFailure(Outcome outcome) {
+        return outcome instanceof Outcome.Retryable || outcome instanceof Outcome.Fatal;
+    }
+
+    /**
+     * Whether {@code outcome}, with the cooldown it asks for ({@code null}: none), only counts a
+     * failure that does not cool the account, as opposed to changing its health (cooling,
+     * disabled, probe, recovered): only changes of health are metrics.
+     */
+    public static boolean countsOnly(Outcome outcome, Instant cooldownUntil) {
+        return cooldownUntil == null && isFailure(outcome);
+    }
+
+    /** A failure that does not cool the account: counted and recorded, nothing else changes. */
+    private static AccountState counted(String account, AccountState previous, Outcome outcome, Instant now) {
+        if (previous == null) {
+            return new AccountState(account, null, null, null, null, 1, null, 0, false, null, now, outcome.reason(),
+                    outcome.httpStatus());
+        }
+        return new AccountState(account, previous.coolingUntil(), previous.reason(), previous.lastOutcome(),
+                previous.lastStatus(), previous.consecutiveFailures() + 1, previous.windowStart(),
+                previous.windowFailures(), previous.disabled(), previous.probeAt(), now, outcome.reason(),
+                outcome.httpStatus());
+    }
+
     private AccountState failed(String account, AccountState previous, Outcome outcome, Instant cooldownUntil,
             Instant now) {
         int failures = previous == null ? 1 : previous.consecutiveFailures() + 1;
@@ -87,7 +123,7 @@ public final class AccountHealth {
         Instant probeAt = previous == null ? null : previous.probeAt();
         if (rule == null) {
             return new AccountState(account, cooldownUntil, outcome.reason(), outcome.kind(), outcome.httpStatus(),
-                    failures, null, 0, disabled, probeAt, now);
+                    failures, null, 0, disabled, probeAt, now, outcome.reason(), outcome.httpStatus());
         }
         boolean inWindow = previous != null && previous.windowStart() != null
                 && !now.isAfter(previous.windowStart().plus(rule.within()));
@@ -109,6 +145,6 @@ public final class AccountHealth {
         }
         Instant coolingUntil = disabled && probeAt != null && probeAt.isAfter(cooldownUntil) ? probeAt : cooldownUntil;
         return new AccountState(account, coolingUntil, reason, outcome.kind(), outcome.httpStatus(), failures,
-                windowStart, windowFailures, disabled, probeAt, now);
+                windowStart, windowFailures, disabled, probeAt, now, outcome.reason(), outcome.httpStatus());
     }
 }

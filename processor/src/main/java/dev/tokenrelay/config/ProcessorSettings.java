@@ -13,9 +13,10 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param defaultMaxInFlight concurrent calls per account unless the account sets its own; default 64
  * @param shutdownTimeout how long a shutdown waits for in-flight work; default 30s
  * @param defaultDeadline how long a request that names no deadline may take from its arrival; default 1h
+ * @param limits how large and how deep a request may be; defaults in {@link RequestLimits}
  */
 public record ProcessorSettings(Duration dedupeRetention, Duration drainInterval, int defaultMaxInFlight,
-        Duration shutdownTimeout, Duration defaultDeadline) {
+        Duration shutdownTimeout, Duration defaultDeadline, RequestLimits limits) {
 
     /** Default {@link #dedupeRetention()}. */
     public static final Duration DEFAULT_DEDUPE_RETENTION = Duration.ofDays(7);
@@ -40,6 +41,13 @@ public record ProcessorSettings(Duration dedupeRetention, Duration drainInterval
         }
         shutdownTimeout = Settings.positive(shutdownTimeout, DEFAULT_SHUTDOWN_TIMEOUT, "shutdownTimeout");
         defaultDeadline = Settings.positive(defaultDeadline, DEFAULT_DEADLINE, "defaultDeadline");
+        limits = limits == null ? RequestLimits.defaults() : limits;
+    }
+
+    /** The settings before request limits existed; the limits take their defaults. */
+    public ProcessorSettings(Duration dedupeRetention, Duration drainInterval, int defaultMaxInFlight,
+            Duration shutdownTimeout, Duration defaultDeadline) {
+        this(dedupeRetention, drainInterval, defaultMaxInFlight, shutdownTimeout, defaultDeadline, null);
     }
 
     /** Every setting at its default. */
@@ -53,8 +61,10 @@ public record ProcessorSettings(Duration dedupeRetention, Duration drainInterval
             @JsonProperty("drainInterval") Duration drainInterval,
             @JsonProperty("defaultMaxInFlight") Integer defaultMaxInFlight,
             @JsonProperty("shutdownTimeout") Duration shutdownTimeout,
-            @JsonProperty("defaultDeadline") Duration defaultDeadline) {
+            @JsonProperty("defaultDeadline") Duration defaultDeadline,
+            @JsonProperty("limits") RequestLimits limits) {
         return new ProcessorSettings(dedupeRetention, drainInterval,
-                defaultMaxInFlight == null ? DEFAULT_MAX_IN_FLIGHT : defaultMaxInFlight, shutdownTimeout, defaultDeadline);
+                defaultMaxInFlight == null ? DEFAULT_MAX_IN_FLIGHT : defaultMaxInFlight, shutdownTimeout, defaultDeadline,
+                limits);
     }
 }

@@ -434,7 +434,9 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         Optional<AccountState> next = health.after(account, previous, outcome, cooldownUntil, now);
         next.ifPresent(state -> {
             written.put(account, state);
-            metrics.accountChanged(account, AccountHealth.Change.between(previous, state, now));
+            if (!AccountHealth.countsOnly(outcome, cooldownUntil)) {
+                metrics.accountChanged(account, AccountHealth.Change.between(previous, state, now));
+            }
         });
         return next;
     }

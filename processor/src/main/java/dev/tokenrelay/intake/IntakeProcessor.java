@@ -1,12 +1,12 @@
 package dev.tokenrelay.intake;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenrelay.accounts.AccountSelector;
 import dev.tokenrelay.accounts.AccountStates;
 import dev.tokenrelay.accounts.Choice;
 import dev.tokenrelay.accounts.CredentialCheck;
 import dev.tokenrelay.accounts.ModelRouting;
 import dev.tokenrelay.accounts.StoreAccountStates;
+import dev.tokenrelay.config.RequestLimits;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.ops.PipelineMetrics;
 import dev.tokenrelay.ops.ResultLog;
@@ -38,7 +38,12 @@ import org.slf4j.LoggerFactory;
  * The intake stage: reads a raw request, validates it against its schema, drops a submission
  * already seen, picks the pool and the first account, and emits the first attempt keyed by that
  * account. Input that cannot be accepted gets a rejected result (when an id can be found) and
- * always a dead letter holding the original bytes; the stage never stops on bad input.
+ * always a dead letter holding the original bytes (unless they are too large to copy); the stage
+ * never stops on bad input.
+ *
+ * <p>The checks run cheapest first, so hostile input costs little: the size of the value against
+ * {@link RequestLimits#maxRequestBytes()} before it is parsed, the nesting depth while it is parsed,
+ * then the schema, the record key (it must be the request id), and the size of the metadata.
  */
 public final class IntakeProcessor implements Processor<String, byte[], String, Emission> {
 
@@ -47,12 +52,15 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
 
     private static final Logger LOG = LoggerFactory.getLogger(IntakeProcessor.class);
     private static final MessageValidator VALIDATOR = MessageValidator.instance();
+    /** Room in a dead letter beyond the request limit: reason, source, id, field names. */
+    private static final int DEAD_LETTER_ROOM = 32 * 1024;
 
     private final TokenRelayConfig config;
     private final CredentialCheck credentials;
     private final AccountSelector selector;
     private final ModelRouting models;
     private final Duration retention;
+    private final RequestLimits limits;
     private final PipelineMetrics metrics;
     private ProcessorContext<String, Emission> context;
     private WindowStore<String, Long> seen;
@@ -67,6 +75,7 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
         this.selector = new AccountSelector(config, credentials);
         this.models = new ModelRouting(config);
         this.retention = config.processor().dedupeRetention();
+        this.limits = config.processor().limits();
         this.metrics = metrics;
     }
 
@@ -80,17 +89,33 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     @Override
     public void process(Record<String, byte[]> record) {
         Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
+        byte[] value = record.value() == null ? new byte[0] : record.value();
+        String tooLarge = limits.requestTooLarge(value.length);
+        if (tooLarge != null) {
+            reject(record, idOf(record), "invalid request: " + tooLarge, now);
+            return;
+        }
         ChatRequest request;
         try {
-            request = VALIDATOR.readRequest(record.value() == null ? new byte[0] : record.value());
+            request = VALIDATOR.readRequest(value, limits.maxNestingDepth());
+        } catch (JsonCodec.TooDeepException e) {
+            reject(record, idOf(record), "invalid request: " + limits.tooDeep(), now);
+            return;
         } catch (InvalidMessageException e) {
             reject(record, idOf(record), "invalid request: " + e.getMessage(), now);
             return;
         }
-        if (record.key() != null && !record.key().equals(request.id())) {
-            reject(record, request.id(), "invalid request: the record key '" + record.key()
-                    + "' is not the request id '" + request.id() + "'", now);
+        String keyProblem = keyProblem(record.key(), request.id());
+        if (keyProblem != null) {
+            reject(record, request.id(), "invalid request: " + keyProblem, now);
             return;
+        }
+        if (request.metadata() != null) {
+            String metadataTooLarge = limits.metadataTooLarge(JsonCodec.encode(request.metadata()).length);
+            if (metadataTooLarge != null) {
+                reject(record, request.id(), "invalid request: " + metadataTooLarge, now);
+                return;
+            }
         }
         if (alreadySeen(request, now)) {
             LOG.atDebug().addKeyValue("requestId", request.id()).addKeyValue("generation", request.generation())
@@ -186,6 +211,18 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
         return null;
     }
 
+    /**
+     * Why the record key breaks the rule that it is the request id, or {@code null}. A keyless
+     * record would land on a partition of its own choosing, so two submissions of one id could be
+     * read by two tasks at once and both be answered: the key is required, not just checked.
+     */
+    static String keyProblem(String key, String id) {
+        if (key == null) {
+            return "the record has no key; its key must be the request id '" + id + "'";
+        }
+        return key.equals(id) ? null : "the record key '" + key + "' is not the request id '" + id + "'";
+    }
+
     private boolean alreadySeen(ChatRequest request, Instant now) {
         long to = now.toEpochMilli();
         long from = Math.max(0, to - retention.toMillis());
@@ -199,7 +236,10 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
         DeadLetter.SourceRecord source = context.recordMetadata()
                 .map(IntakeProcessor::sourceOf)
                 .orElse(null);
-        DeadLetter deadLetter = Results.unreadable(id, reason, record.value(), source, now);
+        byte[] original = record.value() != null && record.value().length > limits.maxRequestBytes() ? null
+                : record.value();
+        DeadLetter deadLetter = Results.unreadable(id, reason, original, source, now, deadLetterBudget(),
+                record.value() == null ? 0 : record.value().length);
         String key = id != null ? id : record.key();
         if (id != null) {
             ChatResult result = Results.rejected(id, 0, null, ErrorInfo.of("invalid_request", reason), now);
@@ -212,17 +252,23 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
         return new DeadLetter.SourceRecord(metadata.topic(), metadata.partition(), metadata.offset());
     }
 
-    /** The request id of unreadable input: the {@code id} field if the value is a JSON object with one, else the key. */
-    private static String idOf(Record<String, byte[]> record) {
+    /**
+     * The largest dead letter of unreadable input, encoded: the largest request accepted plus room
+     * for the reason and the source, so that it never outgrows what the request limit lets through.
+     */
+    private int deadLetterBudget() {
+        return limits.maxRequestBytes() + DEAD_LETTER_ROOM;
+    }
+
+    /**
+     * The request id of unreadable input: the {@code id} field if the value is a JSON object with
+     * one before whatever is wrong with it, else the key.
+     */
+    private String idOf(Record<String, byte[]> record) {
         if (record.value() != null) {
-            try {
-                JsonNode node = JsonCodec.parseTree(record.value());
-                JsonNode id = node.get("id");
-                if (id != null && id.isTextual() && !id.asText().isBlank()) {
-                    return id.asText();
-                }
-            } catch (InvalidMessageException notJson) {
-                // fall back to the key
+            String id = JsonCodec.scanId(record.value(), limits.maxNestingDepth());
+            if (id != null) {
+                return id;
             }
         }
         return record.key() == null || record.key().isBlank() ? null : record.key();

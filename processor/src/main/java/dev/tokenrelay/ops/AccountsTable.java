@@ -12,7 +12,7 @@ import java.util.Locale;
 
 /**
  * The table the {@code accounts} command prints: per account, its state from the accounts topic
- * (cooling until, why, consecutive failures, disabled, last error) and, when a metrics endpoint
+ * (cooling until, why, failed attempts since the last success, disabled, the latest failure) and, when a metrics endpoint
  * was read, whether the processor has a usable credential for it, its calls in flight, queued
  * attempts and success rate. Columns without a source show {@code -}. The credential column comes
  * from the processor, not from this command's own environment, which seldom holds the keys.
@@ -136,8 +136,16 @@ public final class AccountsTable {
         return String.format(Locale.ROOT, "%.0f%% (%d/%d)", Math.floor(percent), metrics.successes(), metrics.attempts());
     }
 
-    /** The reason and status of the last failure the topic holds, until a success clears it. */
+    /**
+     * The reason and status of the latest failed attempt, until a success clears it. A state
+     * written before the latest failure was recorded falls back to the last failure that cooled
+     * the account.
+     */
     static String lastError(AccountState state) {
+        if (state != null && state.lastError() != null) {
+            return state.lastErrorStatus() == null ? state.lastError()
+                    : state.lastError() + " (" + state.lastErrorStatus() + ")";
+        }
         if (state == null || state.lastOutcome() == null || state.lastOutcome() == OutcomeKind.SUCCESS) {
             return NONE;
         }

@@ -5,6 +5,7 @@ import dev.tokenrelay.schema.ChatRequest;
 import dev.tokenrelay.schema.ChatResult;
 import dev.tokenrelay.schema.DeadLetter;
 import dev.tokenrelay.schema.ErrorInfo;
+import dev.tokenrelay.schema.JsonCodec;
 import dev.tokenrelay.schema.ResultStatus;
 import dev.tokenrelay.schema.TrailEntry;
 import java.nio.ByteBuffer;
@@ -57,6 +58,37 @@ public final class Results {
         String text = original == null ? null : utf8OrNull(original);
         String base64 = original == null ? null : Base64.getEncoder().encodeToString(original);
         return new DeadLetter(requestId, ResultStatus.REJECTED, reason, null, text, base64, source, List.of(), now);
+    }
+
+    /**
+     * A dead letter for a record that could not be read as a request, at most {@code maxBytes}
+     * encoded: the original bytes as text and base64, else in one form (text when they are UTF-8),
+     * else not at all, with the reason saying where they stay. An output record the producer
+     * refuses would stop the processor, so hostile input must not be able to build one.
+     *
+     * @param original the record value, {@code null} when it is not to be copied (too large)
+     * @param size the size of the record value, for the reason when it is not copied
+     */
+    public static DeadLetter unreadable(String requestId, String reason, byte[] original,
+            DeadLetter.SourceRecord source, Instant now, int maxBytes, long size) {
+        DeadLetter full = unreadable(requestId, reason, original, source, now);
+        if (original != null && JsonCodec.encode(full).length <= maxBytes) {
+            return full;
+        }
+        if (original != null) {
+            String text = utf8OrNull(original);
+            DeadLetter one = new DeadLetter(requestId, ResultStatus.REJECTED, reason, null, text,
+                    text == null ? Base64.getEncoder().encodeToString(original) : null, source, List.of(), now);
+            if (JsonCodec.encode(one).length <= maxBytes) {
+                return one;
+            }
+        }
+        String where = source == null ? "" : ": they stay in " + source.topic() + "/" + source.partition() + "@"
+                + source.offset();
+        return new DeadLetter(requestId, ResultStatus.REJECTED,
+                reason + " (the " + String.format(java.util.Locale.ROOT, "%,d", size)
+                        + " bytes of the record are not copied here" + where + ")",
+                null, null, null, source, List.of(), now);
     }
 
     private static String utf8OrNull(byte[] bytes) {

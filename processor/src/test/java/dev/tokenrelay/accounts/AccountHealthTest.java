@@ -35,6 +35,8 @@ class AccountHealthTest {
 
         // Then it cools and counts, and is never disabled
         assertThat(state.consecutiveFailures()).isEqualTo(10);
+        assertThat(state.lastError()).isEqualTo("status_500");
+        assertThat(state.lastErrorStatus()).isEqualTo(500);
         assertThat(state.coolingUntil()).isEqualTo(NOW.plus(COOLDOWN));
         assertThat(state.disabled()).isFalse();
         assertThat(state.probeAt()).isNull();
@@ -121,17 +123,79 @@ class AccountHealthTest {
     }
 
     @Test
-    void shouldChangeNothingForAnOutcomeThatNeitherCoolsNorRecovers() {
+    void shouldChangeNothingForAnOutcomeThatIsNeitherAFailureNorARecovery() {
         // Given a healthy account, and one with a failure
         AccountState failed = failTimes(1, NOW);
 
-        // When a success arrives for the healthy one, and a failure without cooldown for the other
+        // When a success arrives for the healthy one, and a skipped credential and a non-2xx success for the other
         Optional<AccountState> healthy = withRule.after("a", null, success(), null, NOW);
-        Optional<AccountState> noCooldown = withRule.after("a", failed, failure(), null, NOW);
+        Optional<AccountState> skipped = withRule.after("a", failed, Outcome.skippedAuth("refresh_refused"), null, NOW);
+        Optional<AccountState> teapot = withRule.after("a", failed,
+                Outcome.nonSuccessStatus(new UpstreamResponse(418, null), false, "status_418", NOW, Duration.ZERO), null,
+                NOW);
 
         // Then no state is written
         assertThat(healthy).isEmpty();
-        assertThat(noCooldown).isEmpty();
+        assertThat(skipped).isEmpty();
+        assertThat(teapot).isEmpty();
+    }
+
+    @Test
+    void shouldCountEveryFailureThatDoesNotCoolWithoutTouchingCoolingOrTheDisableRule() {
+        // Given an account that never failed
+        AccountState state = null;
+
+        // When it answers 100 empty completions and then its connection is reset
+        for (int i = 0; i < 100; i++) {
+            state = withRule.after("a", state, Outcome.fakeSuccess("empty_completion", 200, NOW, Duration.ZERO), null,
+                    NOW.plusSeconds(i)).orElseThrow();
+        }
+        state = withRule.after("a", state, Outcome.transportFailure("reset", false, null, NOW, Duration.ZERO), null,
+                NOW.plusSeconds(100)).orElseThrow();
+
+        // Then all 101 failures are counted and the latest is recorded, but it neither cools nor moves toward disabling
+        assertThat(state.consecutiveFailures()).isEqualTo(101);
+        assertThat(state.lastError()).isEqualTo("reset");
+        assertThat(state.lastErrorStatus()).isNull();
+        assertThat(state.coolingUntil()).isNull();
+        assertThat(state.windowFailures()).isZero();
+        assertThat(state.disabled()).isFalse();
+        assertThat(AccountHealth.countsOnly(Outcome.fakeSuccess("empty_completion", 200, NOW, Duration.ZERO), null))
+                .isTrue();
+    }
+
+    @Test
+    void shouldCountAFailureThatDoesNotCoolOnTopOfACooldownAndKeepTheCooldown() {
+        // Given an account cooling after a 500, one failure into the rule's window
+        AccountState cooling = failTimes(1, NOW);
+
+        // When a fatal failure follows
+        AccountState state = withRule.after("a", cooling, Outcome.fatal("unsendable", 400, "cannot convert"), null,
+                NOW.plusSeconds(1)).orElseThrow();
+
+        // Then it is counted and is the last error, while the cooldown, its reason and the window are unchanged
+        assertThat(state.consecutiveFailures()).isEqualTo(2);
+        assertThat(state.lastError()).isEqualTo("unsendable");
+        assertThat(state.coolingUntil()).isEqualTo(cooling.coolingUntil());
+        assertThat(state.reason()).isEqualTo("status_500");
+        assertThat(state.windowFailures()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldClearCountedFailuresOnASuccess() {
+        // Given an account whose only failures were empty completions
+        AccountState failed = withRule.after("a", null, Outcome.fakeSuccess("empty_completion", 200, NOW, Duration.ZERO),
+                null, NOW).orElseThrow();
+
+        // When a call succeeds
+        AccountState state = withRule.after("a", failed, success(), null, NOW.plusSeconds(1)).orElseThrow();
+
+        // Then its failures and last error are cleared, which is a recovery
+        assertThat(state.consecutiveFailures()).isZero();
+        assertThat(state.lastError()).isNull();
+        assertThat(AccountHealth.Change.between(failed, state, NOW)).isEqualTo(AccountHealth.Change.RECOVERED);
+        assertThat(AccountHealth.countsOnly(success(), null)).isFalse();
+        assertThat(AccountHealth.countsOnly(failure(), NOW.plus(COOLDOWN))).isFalse();
     }
 
     @Test

@@ -16,6 +16,8 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -88,6 +90,56 @@ class AccountsCommandIT {
             assertThat(line(unreachable.out(), "limited")).contains("status_429").doesNotContain("0% (0/1)");
             assertThat(unreachable.err()).contains("metrics: http://127.0.0.1:1/metrics is unreachable")
                     .doesNotContain("\tat ");
+        }
+    }
+
+    @Test
+    void shouldCountFailuresThatNeverCoolAndShowTheLatestOne() throws IOException {
+        // Given an account that answers empty completions before a steady one, and one that resets every connection
+        upstream.script("empty", Behaviour.emptyCompletion());
+        upstream.script("steady", Behaviour.ok());
+        upstream.script("resets", Behaviour.reset());
+        String yaml = """
+                pools:
+                  main:
+                    accounts: [empty, steady]
+                accounts:
+                  empty:  { provider: openai-chat, baseUrl: "{{url:empty}}" }
+                  steady: { provider: openai-chat, baseUrl: "{{url:steady}}" }
+                  resets: { provider: openai-chat, baseUrl: "{{url:resets}}" }
+                """;
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml)) {
+            // And five requests that each meet an empty completion first, and three pinned to the resetting account
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                relay.send(request("empty-then-ok-" + i, null, null));
+                ids.add("empty-then-ok-" + i);
+            }
+            for (int i = 0; i < 3; i++) {
+                relay.send(request("pinned-reset-" + i, null, "resets"));
+                ids.add("pinned-reset-" + i);
+            }
+            relay.awaitResults(ids);
+            String metricsUrl = relay.processor().opsUri().orElseThrow() + "/metrics";
+
+            // When the accounts command runs
+            Run run = accounts("--config", relay.writeConfigFile(dir).toString(), "--metrics-url", metricsUrl);
+
+            // Then FAILURES counts every failed attempt and LAST ERROR shows the latest, though neither account cools
+            assertThat(run.exit()).isZero();
+            assertThat(line(run.out(), "empty").split("\\s{2,}")).containsExactly("empty", "-", "-", "5", "no", "ok",
+                    "0", "0", "0% (0/5)", "empty_completion (200)");
+            assertThat(line(run.out(), "resets").split("\\s{2,}")).containsExactly("resets", "-", "-", "3", "no", "ok",
+                    "0", "0", "0% (0/3)", "connection_reset");
+            assertThat(line(run.out(), "steady").split("\\s{2,}")).containsExactly("steady", "-", "-", "0", "no", "ok",
+                    "0", "0", "100% (5/5)", "-");
+            // And a success clears them
+            upstream.script("empty", Behaviour.ok());
+            relay.send(request("ok-at-last", null, null));
+            relay.awaitResult("ok-at-last");
+            Run after = accounts("--config", relay.writeConfigFile(dir).toString(), "--metrics-url", metricsUrl);
+            assertThat(line(after.out(), "empty").split("\\s{2,}")).containsSubsequence("empty", "-", "-", "0", "no")
+                    .endsWith("-");
         }
     }
 

@@ -29,6 +29,33 @@ class AccountsTableTest {
     }
 
     @Test
+    void shouldShowEveryFailureAndTheLatestOneForAnAccountThatNeverCooled() {
+        // Given an account that answered 100 empty completions and then reset a connection, never cooling
+        AccountState failing = new AccountState("e", null, null, null, null, 101, null, 0, false, null, NOW, "reset",
+                null);
+        AccountState emptied = new AccountState("f", null, null, null, null, 100, null, 0, false, null, NOW,
+                "empty_completion", 200);
+
+        // When their cells are made / Then FAILURES counts them all and LAST ERROR is the latest, while nothing cools
+        assertThat(AccountsTable.cells(new AccountsTable.Row("e", failing, null), NOW))
+                .containsExactly("e", "-", "-", "101", "no", "-", "-", "-", "-", "reset");
+        assertThat(AccountsTable.cells(new AccountsTable.Row("f", emptied, null), NOW))
+                .containsExactly("f", "-", "-", "100", "no", "-", "-", "-", "-", "empty_completion (200)");
+    }
+
+    @Test
+    void shouldShowTheLatestFailureRatherThanTheOneThatCooledTheAccount() {
+        // Given an account cooling after a 429, whose latest failure was an empty completion elsewhere in the window
+        AccountState state = new AccountState("g", NOW.plusSeconds(5), "status_429", OutcomeKind.RETRYABLE, 429, 2, null,
+                0, false, null, NOW, "empty_completion", 200);
+
+        // When its cells are made / Then WHY says why it cools and LAST ERROR what failed last
+        assertThat(AccountsTable.cells(new AccountsTable.Row("g", state, null), NOW))
+                .containsExactly("g", "12:00:05Z (5s left)", "status_429", "2", "no", "-", "-", "-", "-",
+                        "empty_completion (200)");
+    }
+
+    @Test
     void shouldShowDashesForWhatIsNotKnown() {
         // Given an account that never had a state, and no metrics
         AccountsTable.Row row = new AccountsTable.Row("b", null, null);

@@ -8,10 +8,11 @@ import java.time.Instant;
  *
  * @param account             the account id
  * @param coolingUntil        the account is not chosen before this instant; {@code null} when not cooling
- * @param reason              why it is cooling or what happened last
- * @param lastOutcome         the outcome of the last attempt that changed this state
+ * @param reason              why it is cooling or disabled, or what recovered it: the last change of its health
+ * @param lastOutcome         the outcome of the last attempt that cooled, disabled or recovered the account
  * @param lastStatus          the HTTP status of that attempt, when there was one
- * @param consecutiveFailures failures since the last success
+ * @param consecutiveFailures failed attempts (RETRYABLE or FATAL on this account, whether or not
+ *                            they cooled it) since the last success
  * @param windowStart         when the failure window of the disable rule began; {@code null} when the
  *                            rule is off or no failure is counted
  * @param windowFailures      failures counted in that window
@@ -20,6 +21,10 @@ import java.time.Instant;
  *                            time, and the first success enables it again; {@code null}: no probe, it
  *                            stays disabled until enabled by hand
  * @param updatedAt           when this state was written
+ * @param lastError           the reason of the latest failed attempt since the last success
+ *                            ({@code empty_completion}, {@code reset}, {@code status_429}...);
+ *                            {@code null} when none, or in a state written before it was recorded
+ * @param lastErrorStatus     the HTTP status of that attempt, when there was one
  */
 public record AccountState(
         String account,
@@ -32,7 +37,17 @@ public record AccountState(
         int windowFailures,
         boolean disabled,
         Instant probeAt,
-        Instant updatedAt) {
+        Instant updatedAt,
+        String lastError,
+        Integer lastErrorStatus) {
+
+    /** A state without the latest failure's reason, as written before it was recorded. */
+    public AccountState(String account, Instant coolingUntil, String reason, OutcomeKind lastOutcome,
+            Integer lastStatus, int consecutiveFailures, Instant windowStart, int windowFailures, boolean disabled,
+            Instant probeAt, Instant updatedAt) {
+        this(account, coolingUntil, reason, lastOutcome, lastStatus, consecutiveFailures, windowStart, windowFailures,
+                disabled, probeAt, updatedAt, null, null);
+    }
 
     /** A state without the disable rule's window and probe. */
     public AccountState(String account, Instant coolingUntil, String reason, OutcomeKind lastOutcome,

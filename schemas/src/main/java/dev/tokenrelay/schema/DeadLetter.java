@@ -11,8 +11,11 @@ import java.util.List;
  * @param status         the final status the request ended with
  * @param reason         why it ended here, for people and for replay filters
  * @param request        the request as read, for replay; {@code null} when it could not be read
- * @param originalText   the original record value as text, when the request could not be read
- * @param originalBase64 the original record value, base64, when it could not be read
+ * @param originalText   the original record value as text, when the request could not be read, the
+ *                       value is UTF-8 and it fits the dead letter
+ * @param originalBase64 the original record value, base64, when it could not be read and it fits
+ *                       the dead letter; when neither form is present the reason says where the
+ *                       value stays
  * @param source         where the original record came from, when it came from a topic
  * @param attempts       the trail of attempts, oldest first
  * @param at             when the record was written

@@ -3,7 +3,7 @@ package dev.tokenrelay.schema;
 /**
  * A message that cannot be accepted, with the JSON pointer of the offending field and the reason.
  */
-public final class InvalidMessageException extends Exception {
+public class InvalidMessageException extends Exception {
 
     private final String field;
     private final String reason;

@@ -118,6 +118,19 @@ public final class MessageValidator {
         return readRequest(parse(value));
     }
 
+    /**
+     * As {@link #readRequest(byte[])}, refusing objects and arrays nested deeper than
+     * {@code maxNestingDepth} while the value is parsed.
+     *
+     * @throws JsonCodec.TooDeepException when the value is nested deeper than the limit
+     */
+    public ChatRequest readRequest(byte[] value, int maxNestingDepth) throws InvalidMessageException {
+        if (value == null || value.length == 0) {
+            throw new InvalidMessageException("", "empty value, expected a JSON object");
+        }
+        return readRequest(JsonCodec.parseTree(value, maxNestingDepth));
+    }
+
     /** As {@link #readRequest(byte[])}, for a value already parsed with {@link JsonCodec#parseTree}. */
     public ChatRequest readRequest(JsonNode tree) throws InvalidMessageException {
         validate(MessageType.CHAT_REQUEST, tree);

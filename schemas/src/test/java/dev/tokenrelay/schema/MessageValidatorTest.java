@@ -324,6 +324,65 @@ class MessageValidatorTest {
     }
 
     @Test
+    void shouldRejectARoleTheChatApiDoesNotHave() {
+        // Given a message whose role is not one of the chat-completions roles
+        byte[] wizard = bytes(request("\"id\":\"r1\"",
+                "\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"a\"},{\"role\":\"wizard\",\"content\":\"b\"}]"));
+
+        // When it is read / Then the role is at fault, without the value repeated
+        InvalidMessageException error = invalid(() -> validator.readRequest(wizard));
+        assertThat(error.field()).isEqualTo("/body/messages/1/role");
+        assertThat(error.reason()).contains("enumeration").doesNotContain("wizard");
+    }
+
+    @Test
+    void shouldAcceptEveryRoleOfTheChatApi() throws Exception {
+        // Given one message of each role
+        String messages = "[{\"role\":\"system\",\"content\":\"s\"},{\"role\":\"developer\",\"content\":\"d\"},"
+                + "{\"role\":\"user\",\"content\":\"u\"},{\"role\":\"assistant\",\"content\":null},"
+                + "{\"role\":\"tool\",\"tool_call_id\":\"c\",\"content\":\"t\"},"
+                + "{\"role\":\"function\",\"name\":\"f\",\"content\":\"r\"}]";
+
+        // When it is read / Then it is a valid request
+        assertThat(validator.readRequest(bytes(request("\"id\":\"r1\"", "\"model\":\"m\",\"messages\":" + messages)))
+                .body().get("messages")).hasSize(6);
+    }
+
+    @Test
+    void shouldRefuseNestingDeeperThanTheLimitWhileParsing() throws Exception {
+        // Given a request whose metadata is nested 20,000 deep, and one nested exactly to the limit
+        String deep = "[".repeat(20_000) + "]".repeat(20_000);
+        byte[] hostile = bytes(request("\"id\":\"r1\",\"metadata\":{\"x\":" + deep + "}",
+                "\"model\":\"m\",\"messages\":" + MESSAGES));
+        // request 1, metadata 2, x 3..10: 8 levels
+        byte[] atLimit = bytes(request("\"id\":\"r2\",\"metadata\":{\"x\":" + "[".repeat(8) + "]".repeat(8) + "}",
+                "\"model\":\"m\",\"messages\":" + MESSAGES));
+
+        // When they are read with a limit of 10
+        Throwable tooDeep = catchThrowable(() -> validator.readRequest(hostile, 10));
+
+        // Then the deep one is refused as too deep (no stack overflow), and the other is read
+        assertThat(tooDeep).isInstanceOf(JsonCodec.TooDeepException.class);
+        assertThat(((JsonCodec.TooDeepException) tooDeep).maxNestingDepth()).isEqualTo(10);
+        assertThat(validator.readRequest(atLimit, 10).id()).isEqualTo("r2");
+    }
+
+    @Test
+    void shouldFindTheIdOfAValueTooDeepOrNotJsonAfterIt() {
+        // Given values with an id before a part nested too deep, before broken text, and with no textual id
+        byte[] deepAfterId = bytes("{\"id\":\"deep-1\",\"body\":" + "[".repeat(5_000) + "]".repeat(5_000) + "}");
+        byte[] brokenAfterId = bytes("{\"n\":{\"a\":[1,2]},\"id\":\"broken-1\",\"body\": nope");
+        byte[] numericId = bytes("{\"id\":42}");
+        byte[] notJson = bytes("id: x");
+
+        // When the id is scanned for / Then it is found where it comes before the fault
+        assertThat(JsonCodec.scanId(deepAfterId, 64)).isEqualTo("deep-1");
+        assertThat(JsonCodec.scanId(brokenAfterId, 64)).isEqualTo("broken-1");
+        assertThat(JsonCodec.scanId(numericId, 64)).isNull();
+        assertThat(JsonCodec.scanId(notJson, 64)).isNull();
+    }
+
+    @Test
     void shouldReportTheDeepestErrorDeterministically() throws Exception {
         // Given a request with an unknown property, an empty id and a message without role
         JsonNode value = tree(request("\"id\":\"\",\"zzz\":1", "\"model\":\"m\",\"messages\":[{\"content\":\"x\"}]"));

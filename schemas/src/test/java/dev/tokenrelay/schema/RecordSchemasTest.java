@@ -245,7 +245,8 @@ class RecordSchemasTest {
     }
 
     private static AccountState fullAccountState() {
-        return new AccountState("acc-1", T1, "status_429", OutcomeKind.RETRYABLE, 429, 3, T0, 3, true, T1, T0);
+        return new AccountState("acc-1", T1, "status_429", OutcomeKind.RETRYABLE, 429, 3, T0, 3, true, T1, T0,
+                "empty_completion", 200);
     }
 
     // ---- helpers
