@@ -13,7 +13,8 @@ import picocli.CommandLine.ScopeType;
         versionProvider = Main.Version.class,
         description = "A Kafka-native, durable processor for LLM chat requests.",
         subcommands = {RunCommand.class, DemoCommand.class, SubmitCommand.class, ResultsCommand.class,
-            ReplayCommand.class, AccountsCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+            ReplayCommand.class, AccountsCommand.class, BenchCommand.class, BrokerCommand.class,
+            CommandLine.HelpCommand.class})
 public final class Main {
 
     /** Exit code for a runtime failure (broker unreachable, processor failed). */
