@@ -8,6 +8,7 @@ import dev.tokenrelay.config.ConfigException;
 import dev.tokenrelay.config.ConfigLoader;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.kafka.KafkaClients;
+import dev.tokenrelay.kafka.TopicAdmin;
 import dev.tokenrelay.kafka.TopicReader;
 import dev.tokenrelay.kafka.Topics;
 import dev.tokenrelay.schema.AccountState;
@@ -32,10 +33,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Future;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -85,7 +89,14 @@ public final class RelayHarness implements AutoCloseable {
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.LINGER_MS_CONFIG, 0),
+                ProducerConfig.LINGER_MS_CONFIG, 0,
+                // A request sent while the broker is down (a test that stops it) is retried, not
+                // dropped, until it is back: the idempotent producer keeps order and writes it once.
+                // With every broker gone the client forgets the cluster's metadata (it bootstraps
+                // again), so send() itself waits for the broker, up to max.block.ms.
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) Duration.ofMinutes(5).toMillis(),
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, Duration.ofMinutes(5).toMillis(),
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 30_000),
                 new StringSerializer(), new ByteArraySerializer());
     }
 
@@ -110,14 +121,30 @@ public final class RelayHarness implements AutoCloseable {
      */
     public static RelayHarness withoutProcessor(KafkaBroker kafka, SimulatedUpstream upstream, int partitions,
             String yaml) {
-        RelayHarness harness = configure(kafka, upstream, partitions, yaml);
+        return withoutProcessor(kafka.bootstrapServers(), kafka.uniqueName("it"), upstream, partitions, yaml);
+    }
+
+    /**
+     * {@link #withoutProcessor(KafkaBroker, SimulatedUpstream, int, String)} on a broker other than
+     * the shared one, e.g. a {@code tokenrelay broker} in a child process that a test stops and
+     * starts: its topics and application id are named after {@code prefix}.
+     */
+    public static RelayHarness withoutProcessor(String bootstrapServers, String prefix, SimulatedUpstream upstream,
+            int partitions, String yaml) {
+        RelayHarness harness = configure(bootstrapServers, prefix, upstream, partitions, yaml);
         harness.config = harness.parse(harness.cliStateDir());
-        kafka.createTopics(new Topics(harness.config.topics()).newTopics().toArray(NewTopic[]::new));
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+            TopicAdmin.ensureTopics(admin, new Topics(harness.config.topics()).newTopics(), WAIT);
+        }
         return harness;
     }
 
     private static RelayHarness configure(KafkaBroker kafka, SimulatedUpstream upstream, int partitions, String yaml) {
-        String prefix = kafka.uniqueName("it");
+        return configure(kafka.bootstrapServers(), kafka.uniqueName("it"), upstream, partitions, yaml);
+    }
+
+    private static RelayHarness configure(String bootstrapServers, String prefix, SimulatedUpstream upstream,
+            int partitions, String yaml) {
         String sections = """
                 kafka:
                   bootstrapServers: "%s"
@@ -132,9 +159,9 @@ public final class RelayHarness implements AutoCloseable {
                   outcomes:   { name: "%s.outcomes", partitions: %d }
                   deadLetter: { name: "%s.dead-letter", partitions: %d }
                   accounts:   { name: "%s.accounts", partitions: 1 }
-                """.formatted(kafka.bootstrapServers(), prefix, prefix, partitions, prefix, partitions, prefix,
+                """.formatted(bootstrapServers, prefix, prefix, partitions, prefix, partitions, prefix,
                 partitions, prefix, partitions, prefix, partitions, prefix);
-        return create(kafka, upstream, sections, yaml);
+        return create(bootstrapServers, upstream, sections, yaml);
     }
 
     /**
@@ -144,12 +171,12 @@ public final class RelayHarness implements AutoCloseable {
      */
     public static RelayHarness startWithKafkaSection(KafkaBroker kafka, SimulatedUpstream upstream, String kafkaSection,
             String yaml) {
-        RelayHarness harness = create(kafka, upstream, kafkaSection, yaml);
+        RelayHarness harness = create(kafka.bootstrapServers(), upstream, kafkaSection, yaml);
         harness.startProcessor(false);
         return harness;
     }
 
-    private static RelayHarness create(KafkaBroker kafka, SimulatedUpstream upstream, String sections, String yaml) {
+    private static RelayHarness create(String bootstrapServers, SimulatedUpstream upstream, String sections, String yaml) {
         Path stateRoot;
         try {
             stateRoot = Files.createTempDirectory("tokenrelay-it-state");
@@ -157,7 +184,7 @@ public final class RelayHarness implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         String full = sections + withUrls(yaml, upstream) + (OPS_SECTION.matcher(yaml).find() ? "" : OPS_ANY_PORT);
-        return new RelayHarness(full, stateRoot, kafka.bootstrapServers());
+        return new RelayHarness(full, stateRoot, bootstrapServers);
     }
 
     private static String withUrls(String yaml, SimulatedUpstream upstream) {
@@ -276,6 +303,20 @@ public final class RelayHarness implements AutoCloseable {
         sendRaw(request.id(), JsonCodec.encode(request));
     }
 
+    /**
+     * Sends without waiting for the broker's acknowledgement; {@link #flush()} waits for every send
+     * to be acknowledged. While no broker is reachable it blocks until one is (at most 5 minutes).
+     */
+    public Future<RecordMetadata> sendAsync(ChatRequest request) {
+        return producer.send(new ProducerRecord<>(config.topics().requests().name(), request.id(),
+                JsonCodec.encode(request)));
+    }
+
+    /** Waits until every request sent so far has been acknowledged (or failed for good). */
+    public void flush() {
+        producer.flush();
+    }
+
     public void sendRaw(String key, String value) {
         sendRaw(key, value.getBytes(StandardCharsets.UTF_8));
     }
@@ -322,24 +363,36 @@ public final class RelayHarness implements AutoCloseable {
      * request has two.
      */
     public List<ConsumerRecord<String, ChatResult>> allResults() {
-        Map<String, Object> settings = relayClients().consumer("all-results", Map.of(
+        return readAll(config.topics().results().name(), Topics.RESULTS.deserializer());
+    }
+
+    /** Every record of the outcomes topic up to where it ends now, as {@link #allResults()} reads. */
+    public List<ConsumerRecord<String, AttemptOutcome>> allOutcomes() {
+        return readAll(config.topics().outcomes().name(), Topics.OUTCOMES.deserializer());
+    }
+
+    /** Every record of the dead-letter topic up to where it ends now, as {@link #allResults()} reads. */
+    public List<ConsumerRecord<String, DeadLetter>> allDeadLetters() {
+        return readAll(config.topics().deadLetter().name(), Topics.DEAD_LETTERS.deserializer());
+    }
+
+    private <V> List<ConsumerRecord<String, V>> readAll(String topic, Deserializer<V> deserializer) {
+        Map<String, Object> settings = relayClients().consumer("read-all", Map.of(
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false));
-        String topic = config.topics().results().name();
-        try (KafkaConsumer<String, ChatResult> consumer = new KafkaConsumer<>(settings, new StringDeserializer(),
-                Topics.RESULTS.deserializer())) {
+        try (KafkaConsumer<String, V> consumer = new KafkaConsumer<>(settings, new StringDeserializer(), deserializer)) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic, WAIT).stream()
                     .map(info -> new TopicPartition(topic, info.partition())).toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             // With read_committed these are the last stable offsets: nothing beyond is committed yet.
             Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-            List<ConsumerRecord<String, ChatResult>> records = new ArrayList<>();
+            List<ConsumerRecord<String, V>> records = new ArrayList<>();
             Instant deadline = Instant.now().plus(WAIT);
             while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p)) && Instant.now().isBefore(deadline)) {
                 consumer.poll(Duration.ofMillis(100)).forEach(records::add);
             }
-            assertThat(partitions).as("results read to their end within %s", WAIT)
+            assertThat(partitions).as("%s read to its end within %s", topic, WAIT)
                     .allMatch(p -> consumer.position(p) >= ends.get(p));
             return records;
         }
