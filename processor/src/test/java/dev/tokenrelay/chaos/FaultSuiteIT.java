@@ -7,6 +7,8 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenrelay.chaos.FaultSchedule.Step;
 import dev.tokenrelay.schema.ChatResult;
+import dev.tokenrelay.schema.DeadLetter;
+import dev.tokenrelay.schema.ResultStatus;
 import dev.tokenrelay.simulator.Behaviour;
 import dev.tokenrelay.simulator.SimulatedUpstream;
 import dev.tokenrelay.testing.ChildProcessor;
@@ -66,6 +68,9 @@ class FaultSuiteIT {
     private static final int MAX_IN_FLIGHT = 4;
     private static final List<String> PRIMARY = List.of("p1", "p2", "p3");
     private static final List<String> RESERVE = List.of("r1", "r2");
+    /** Every so many requests is pinned to an account that answers 400: it fails, and is dead-lettered. */
+    private static final int PINNED_EVERY = 50;
+    private static final String BROKEN = "broken";
     // Long enough for a JVM to start on two busy cores, a rebalance, and the state restored.
     private static final Duration START_WAIT = Duration.ofSeconds(90);
     private static final Duration STOP_WAIT = Duration.ofSeconds(60);
@@ -88,6 +93,7 @@ class FaultSuiteIT {
               p3: { provider: openai-chat, baseUrl: "{{url:p3}}", maxInFlight: %1$d }
               r1: { provider: openai-chat, baseUrl: "{{url:r1}}", maxInFlight: %1$d }
               r2: { provider: openai-chat, baseUrl: "{{url:r2}}", maxInFlight: %1$d }
+              broken: { provider: openai-chat, baseUrl: "{{url:broken}}", maxInFlight: %1$d }
             policy:
               defaultCooldown: 1s
             """.formatted(MAX_IN_FLIGHT);
@@ -119,9 +125,9 @@ class FaultSuiteIT {
 
                 // Then, read with read_committed, every request has exactly one result that agrees with the outcomes topic
                 List<ChatResult> results = relay.allResults().stream().map(ConsumerRecord::value).toList();
+                List<DeadLetter> deadLetters = relay.allDeadLetters().stream().map(ConsumerRecord::value).toList();
                 DeliveryAudit audit = DeliveryAudit.of(ids, results,
-                        relay.allOutcomes().stream().map(ConsumerRecord::value).toList(),
-                        relay.allDeadLetters().stream().map(ConsumerRecord::value).toList(),
+                        relay.allOutcomes().stream().map(ConsumerRecord::value).toList(), deadLetters,
                         upstreamCalls(upstream), upstreamCallsById(upstream));
                 long bound = repeatBound(faults);
                 System.out.printf("FaultSuiteIT: seed %d, rounds %d, %d s%n%s", SEED, ROUNDS,
@@ -133,6 +139,10 @@ class FaultSuiteIT {
                 assertThat(audit.trailMismatches()).as(audit.examples()::toString).isZero();
                 // And no request that succeeded was also dead-lettered
                 assertThat(audit.deadLettersForSuccesses()).as(audit.examples()::toString).isZero();
+                // And the requests pinned to the broken account failed, and were dead-lettered
+                List<String> failed = results.stream().filter(r -> r.status() == ResultStatus.FAILED).map(ChatResult::id).toList();
+                assertThat(failed).hasSize(REQUESTS / PINNED_EVERY).allMatch(id -> id.endsWith("0"));
+                assertThat(deadLetters).extracting(DeadLetter::requestId).containsExactlyInAnyOrderElementsOf(failed);
                 // And every call in a trail reached the upstream; calls made again stay within what the interruptions had open
                 assertThat(audit.underCalledRequests()).as(audit.examples()::toString).isZero();
                 assertThat(audit.callsRepeated()).isBetween(0L, bound);
@@ -150,7 +160,8 @@ class FaultSuiteIT {
         return new FaultRun.Client() {
             @Override
             public void send(String id) {
-                relay.sendAsync(request(id, "primary", null));
+                boolean pinned = Integer.parseInt(id.substring(id.lastIndexOf('-') + 1)) % PINNED_EVERY == 0;
+                relay.sendAsync(pinned ? request(id, null, BROKEN) : request(id, "primary", null));
             }
 
             @Override
@@ -285,6 +296,8 @@ class FaultSuiteIT {
         for (String account : RESERVE) {
             upstream.script(account, script(random, steps, 0.03, 0.0, 0.02));
         }
+        // A 400 neither cools the account nor is retried on it: a pinned request ends with it at once.
+        upstream.script(BROKEN, Behaviour.status(400).after(Duration.ofMillis(20)));
     }
 
     private static Behaviour[] script(Random random, int steps, double empty, double badRequest, double unavailable) {
@@ -317,7 +330,7 @@ class FaultSuiteIT {
      * many again. A broker outage counts once per instance.
      */
     private static long repeatBound(FaultCounts faults) {
-        long accounts = PRIMARY.size() + RESERVE.size();
+        long accounts = accounts().size();
         long interruptions = faults.kills() + faults.restarts() + faults.rebalances()
                 + (long) faults.brokerRestarts() * INSTANCES;
         return interruptions * accounts * MAX_IN_FLIGHT * 2;
@@ -340,17 +353,17 @@ class FaultSuiteIT {
     }
 
     private static int inFlight(SimulatedUpstream upstream) {
-        return PRIMARY.stream().mapToInt(upstream::inFlight).sum() + RESERVE.stream().mapToInt(upstream::inFlight).sum();
+        return accounts().stream().mapToInt(upstream::inFlight).sum();
     }
 
     private static long upstreamCalls(SimulatedUpstream upstream) {
-        return PRIMARY.stream().mapToLong(upstream::calls).sum() + RESERVE.stream().mapToLong(upstream::calls).sum();
+        return accounts().stream().mapToLong(upstream::calls).sum();
     }
 
     /** Calls per request id, from the prompt "question ID" each request carries to every account. */
     private static Map<String, Integer> upstreamCallsById(SimulatedUpstream upstream) {
         Map<String, Integer> calls = new HashMap<>();
-        for (String account : concat(PRIMARY, RESERVE)) {
+        for (String account : accounts()) {
             for (JsonNode body : upstream.requestBodies(account)) {
                 String prompt = body.path("messages").path(0).path("content").asText();
                 calls.merge(prompt.replaceFirst("^question ", ""), 1, Integer::sum);
@@ -359,9 +372,10 @@ class FaultSuiteIT {
         return calls;
     }
 
-    private static List<String> concat(List<String> a, List<String> b) {
-        List<String> all = new ArrayList<>(a);
-        all.addAll(b);
+    private static List<String> accounts() {
+        List<String> all = new ArrayList<>(PRIMARY);
+        all.addAll(RESERVE);
+        all.add(BROKEN);
         return all;
     }
 
