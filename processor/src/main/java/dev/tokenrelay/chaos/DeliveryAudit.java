@@ -49,6 +49,9 @@ public record DeliveryAudit(
         int underCalledRequests,
         List<String> examples) {
 
+    /** The upstream calls of a run whose upstream does not count them (a real provider). */
+    public static final long NOT_COUNTED = -1;
+
     private static final int MAX_EXAMPLES = 5;
 
     public DeliveryAudit {
@@ -63,7 +66,7 @@ public record DeliveryAudit(
      * @param results             every record of the results topic
      * @param outcomes            every record of the outcomes topic
      * @param deadLetters         every record of the dead-letter topic
-     * @param upstreamCalls       calls the upstream received from the run's processors
+     * @param upstreamCalls       calls the upstream received from the run's processors, or {@link #NOT_COUNTED}
      * @param upstreamCallsById   calls the upstream received per request id, or empty when it cannot tell
      */
     public static DeliveryAudit of(Collection<String> requestIds, List<ChatResult> results,
@@ -133,9 +136,12 @@ public record DeliveryAudit(
                 trailMismatches, deadLettersForSuccesses, upstreamCalls, callsInTrails, underCalled, examples);
     }
 
-    /** Calls made more than once: the upstream's count beyond the trails'. Negative would mean calls no one made. */
+    /**
+     * Calls made more than once: the upstream's count beyond the trails'. Negative would mean calls
+     * no one made; 0 when the upstream did not count.
+     */
     public long callsRepeated() {
-        return upstreamCalls - callsInTrails;
+        return upstreamCalls == NOT_COUNTED ? 0 : upstreamCalls - callsInTrails;
     }
 
     /** Whether exactly-once held: no duplicate, nothing lost, trails and outcomes agree, no stray dead letter. */
@@ -159,10 +165,12 @@ public record DeliveryAudit(
         text.append("unexpected         ").append(unexpected).append('\n');
         text.append("trail mismatches   ").append(trailMismatches).append('\n');
         text.append("dead letters for successes ").append(deadLettersForSuccesses).append('\n');
-        text.append("upstream calls     ").append(upstreamCalls).append('\n');
+        text.append("upstream calls     ").append(upstreamCalls == NOT_COUNTED
+                ? "not counted (your upstream's count minus the calls in trails is the calls repeated)" : upstreamCalls)
+                .append('\n');
         text.append("calls in trails    ").append(callsInTrails).append('\n');
         text.append("under-called requests ").append(underCalledRequests).append('\n');
-        text.append("calls repeated     ").append(callsRepeated()).append(" (bound ").append(callsRepeatedBound).append(")\n");
+        text.append("calls repeated     ").append(upstreamCalls == NOT_COUNTED ? "not counted" : callsRepeated()).append(" (bound ").append(callsRepeatedBound).append(")\n");
         if (!examples.isEmpty()) {
             text.append("examples:\n");
             examples.forEach(e -> text.append("  ").append(e).append('\n'));
