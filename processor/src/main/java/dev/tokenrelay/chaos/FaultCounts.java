@@ -13,8 +13,12 @@ package dev.tokenrelay.chaos;
  */
 public record FaultCounts(int instances, int kills, int restarts, int rebalances, int brokerRestarts) {
 
-    /** Instances killed, stopped or cut off from the broker: each may leave calls to be made again. */
+    /**
+     * The interruptions of the instances' tasks, each of which may leave calls to be made again:
+     * kills, restarts, rebalances, and each broker outage once per instance (it aborts every
+     * instance's open transactions).
+     */
     public int interruptions() {
-        return kills + restarts + rebalances + brokerRestarts;
+        return kills + restarts + rebalances + brokerRestarts * instances;
     }
 }

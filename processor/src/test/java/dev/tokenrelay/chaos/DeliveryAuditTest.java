@@ -70,7 +70,8 @@ class DeliveryAuditTest {
         // When it is printed with the faults of the run
         String report = audit.report(new FaultCounts(3, 1, 4, 8, 1), 10);
 
-        // Then every count a run reports is there
+        // Then every count a run reports is there, and a broker outage interrupts every instance
+        assertThat(new FaultCounts(3, 1, 4, 8, 1).interruptions()).isEqualTo(1 + 4 + 8 + 3);
         assertThat(report).contains("instances          3", "requests           1", "kills              1",
                 "restarts           4", "rebalances         8", "broker restarts    1", "duplicates         0",
                 "lost               0", "calls repeated     0 (bound 10)");

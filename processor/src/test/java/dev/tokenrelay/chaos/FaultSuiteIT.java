@@ -330,10 +330,7 @@ class FaultSuiteIT {
      * many again. A broker outage counts once per instance.
      */
     private static long repeatBound(FaultCounts faults) {
-        long accounts = accounts().size();
-        long interruptions = faults.kills() + faults.restarts() + faults.rebalances()
-                + (long) faults.brokerRestarts() * INSTANCES;
-        return interruptions * accounts * MAX_IN_FLIGHT * 2;
+        return (long) faults.interruptions() * accounts().size() * MAX_IN_FLIGHT * 2;
     }
 
     /** Each instance its own name, state directory and free ops port, as instances on one host need. */
