@@ -48,7 +48,7 @@ public final class ChildJvm implements AutoCloseable {
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         command.addAll(jvmOptions);
         command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
+        command.add(absoluteClassPath());
         command.add("dev.tokenrelay.cli.Main");
         command.addAll(List.of(args));
         try {
@@ -136,6 +136,16 @@ public final class ChildJvm implements AutoCloseable {
         } catch (IllegalStateException e) {
             // The JVM is already shutting down, and the hook kills the process.
         }
+    }
+
+    // The child runs in a directory of its own: a class path given relative to ours
+    // (java -jar processor/target/tokenrelay.jar) must not be read relative to its.
+    private static String absoluteClassPath() {
+        List<String> entries = new ArrayList<>();
+        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            entries.add(entry.isEmpty() ? entry : Path.of(entry).toAbsolutePath().toString());
+        }
+        return String.join(java.io.File.pathSeparator, entries);
     }
 
     private Optional<String> find(Pattern pattern) {

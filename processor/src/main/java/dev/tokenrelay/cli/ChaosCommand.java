@@ -152,7 +152,9 @@ public final class ChaosCommand implements Callable<Integer> {
                     + "the broker with --broker-dir (each instance would otherwise start a broker of its own)");
         }
         object(base, "kafka").put("bootstrapServers", bootstrap);
-        Path work = workDir != null ? Files.createDirectories(workDir) : Files.createTempDirectory("tokenrelay-chaos-");
+        // Absolute: each child runs in a directory of its own.
+        Path work = (workDir != null ? Files.createDirectories(workDir) : Files.createTempDirectory("tokenrelay-chaos-"))
+                .toAbsolutePath();
         try (SimulatedUpstream upstream = simulate ? SimulatedUpstream.start() : null;
                 Processes deployment = new Processes(work, base, upstream)) {
             if (upstream != null) {
@@ -431,8 +433,9 @@ public final class ChaosCommand implements Callable<Integer> {
         @Override
         public void startBroker() {
             brokerLives++;
-            broker = ChildJvm.start(brokerDir, "broker-" + brokerLives, CHILD_JVM_OPTIONS, "broker", "--data-dir",
-                    brokerDir.toString(), "--port", Integer.toString(brokerPort));
+            Path data = brokerDir.toAbsolutePath();
+            broker = ChildJvm.start(data, "broker-" + brokerLives, CHILD_JVM_OPTIONS, "broker", "--data-dir",
+                    data.toString(), "--port", Integer.toString(brokerPort));
             broker.awaitOutput(Pattern.compile("broker listening on \\S+"), START_WAIT);
         }
 
