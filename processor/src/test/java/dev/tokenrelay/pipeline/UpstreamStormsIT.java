@@ -12,7 +12,6 @@ import dev.tokenrelay.schema.AccountState;
 import dev.tokenrelay.schema.AttemptOutcome;
 import dev.tokenrelay.schema.ChatRequest;
 import dev.tokenrelay.schema.ChatResult;
-import dev.tokenrelay.schema.JsonCodec;
 import dev.tokenrelay.schema.OutcomeKind;
 import dev.tokenrelay.schema.ResultStatus;
 import dev.tokenrelay.schema.TrailEntry;
