@@ -215,6 +215,34 @@ class TokenRelayTopologyTest {
     }
 
     @Test
+    void shouldPublishTheCooldownReckonedFromTheAnswerNotFromWhenTheStreamThreadSawIt() throws Exception {
+        // Given a first account that answers 429 with Retry-After: 1, and a second that answers
+        SimulatedUpstream upstream = start();
+        upstream.script("first", Behaviour.rateLimited(Duration.ofSeconds(1)));
+        upstream.script("second", Behaviour.reply("from second"));
+
+        // When a request meets the 429, and the stream thread drains it only 300 ms later
+        // (the driver's wall clock, which runs the drain, stands still until it is advanced)
+        send(request("late-drain", null, null));
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> upstream.calls("first") == 1 && upstream.inFlight("first") == 0);
+        Instant answered = Instant.now();
+        await().pollDelay(Duration.ofMillis(300)).atMost(Duration.ofSeconds(1)).until(() -> true);
+        Instant drained = Instant.now();
+        ChatResult result = awaitResult();
+
+        // Then the cooldown published for the account, and the outcome's, run a second from the
+        // answer, as the account's lane was held, not a second from the drain
+        assertThat(result.attempts()).extracting(TrailEntry::account).containsExactly("first", "second");
+        AccountState cooling = lastState("first");
+        AttemptOutcome rateLimited = outcomes.readValuesToList().get(0);
+        assertThat(rateLimited.cooldownUntil()).isEqualTo(cooling.coolingUntil());
+        assertThat(cooling.coolingUntil()).isAfterOrEqualTo(result.attempts().get(0).startedAt().plusSeconds(1))
+                .isBefore(answered.plusSeconds(1).plusMillis(100))
+                .isBefore(drained.plusSeconds(1));
+    }
+
+    @Test
     void shouldNotCallAnAccountDisabledByHandEvenForARequestPinnedToIt() throws Exception {
         // Given the first account disabled by hand in the accounts topic (no probe)
         SimulatedUpstream upstream = start();

@@ -275,7 +275,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
             lane.blockUntil(cooldownUntil.toEpochMilli());
         }
         lane.finished(key, TokenCount.used(outcome));
-        completions.add(new Completion(key, outcome));
+        completions.add(new Completion(key, outcome, cooldownUntil));
         // A probe's outcome decides, on the stream thread, whether the account takes calls again.
         if (closed || REFILLING.get() || lane.probing()) {
             return;
@@ -320,7 +320,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
             if (pending == null) {
                 continue;
             }
-            finish(completion.key(), pending.attempt(), completion.outcome(), now);
+            finish(completion.key(), pending.attempt(), completion.outcome(), completion.cooldownUntil(), now);
         }
         expireOverdue(now);
         new ArrayList<>(lanes.keySet()).forEach(account -> pump(account, now));
@@ -344,11 +344,15 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         }
     }
 
-    private void finish(String key, Attempt attempt, Outcome outcome, Instant now) {
+    /**
+     * @param cooldownUntil the end of the cooldown the outcome asked for, reckoned when the call
+     *                      ended, as the lane was blocked: the drain may run much later, and the
+     *                      published cooldown must be the one the account is held to
+     */
+    private void finish(String key, Attempt attempt, Outcome outcome, Instant cooldownUntil, Instant now) {
         try {
             TrailEntry entry = new TrailEntry(attempt.number(), attempt.account(), attempt.pool(), outcome.kind(),
                     outcome.reason(), outcome.httpStatus(), outcome.latency().toMillis(), outcome.startedAt());
-            Instant cooldownUntil = cooldownUntil(outcome, now);
             JsonNode usage = outcome instanceof Outcome.Success success ? success.usage() : null;
             metrics.attemptFinished(attempt.account(), outcome);
             emit(new Emission.ToOutcomes(new AttemptOutcome(attempt.request().id(), attempt.request().generation(),
@@ -452,8 +456,11 @@ public final class DispatchProcessor implements Processor<String, byte[], String
                         : "request finished");
     }
 
-    /** A call's outcome, handed from an HTTP client thread to the stream thread. */
-    private record Completion(String key, Outcome outcome) {}
+    /**
+     * A call's outcome, handed from an HTTP client thread to the stream thread, with the end of the
+     * cooldown it blocked the lane until ({@code null}: none).
+     */
+    private record Completion(String key, Outcome outcome, Instant cooldownUntil) {}
 
     /** When the attempt stored under {@code key} is due to expire. */
     private record Due(long atMs, String key) implements Comparable<Due> {

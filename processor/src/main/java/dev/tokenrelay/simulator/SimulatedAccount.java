@@ -1,6 +1,7 @@
 package dev.tokenrelay.simulator;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -38,12 +39,13 @@ final class SimulatedAccount {
      * {@link #completed()} exactly once when the exchange ends.
      *
      * @param headers the request headers by lower-case name
+     * @param startedAt when the request's head arrived
      */
-    Behaviour arrive(Endpoint endpoint, JsonNode body, Map<String, String> headers) {
+    Behaviour arrive(Endpoint endpoint, JsonNode body, Map<String, String> headers, Instant startedAt) {
         calls.incrementAndGet();
         callsByEndpoint.get(endpoint).incrementAndGet();
         peakConcurrency.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
-        received.add(new Call(endpoint, body, Map.copyOf(headers)));
+        received.add(new Call(endpoint, body, Map.copyOf(headers), startedAt));
         return script.next();
     }
 
@@ -75,6 +77,10 @@ final class SimulatedAccount {
         return each(Call::endpoint);
     }
 
+    List<Instant> callStarts() {
+        return each(Call::startedAt);
+    }
+
     /** The named header of each call in arrival order, null where absent. */
     List<String> headers(String name) {
         String key = name.toLowerCase(Locale.ROOT);
@@ -93,8 +99,8 @@ final class SimulatedAccount {
         return Collections.unmodifiableList(values);
     }
 
-    /** What one call brought: its endpoint, body and headers by lower-case name. */
-    private record Call(Endpoint endpoint, JsonNode body, Map<String, String> headers) {}
+    /** What one call brought: its endpoint, body, headers by lower-case name, and when its head arrived. */
+    private record Call(Endpoint endpoint, JsonNode body, Map<String, String> headers, Instant startedAt) {}
 
     /** The steps plus the position of the next call within them. */
     private static final class Script {

@@ -8,6 +8,7 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -66,6 +67,7 @@ final class SimulatedExchange implements AsyncServerExchangeHandler {
     private volatile HttpContext context;
     private volatile AsyncEntityProducer entity;
     private volatile Future<?> pendingResponse;
+    private volatile Instant startedAt;
 
     SimulatedExchange(SimulatedUpstream upstream) {
         this.upstream = upstream;
@@ -75,6 +77,9 @@ final class SimulatedExchange implements AsyncServerExchangeHandler {
     public void handleRequest(
             HttpRequest request, EntityDetails entityDetails, ResponseChannel responseChannel, HttpContext context)
             throws HttpException, IOException {
+        // The head is the first the server sees of a call: the closest it can tell to when the
+        // client started it (the body may take longer to arrive).
+        this.startedAt = Instant.now();
         this.request = request;
         this.responseChannel = responseChannel;
         this.context = context;
@@ -167,7 +172,7 @@ final class SimulatedExchange implements AsyncServerExchangeHandler {
             if (ended) {
                 return;
             }
-            behaviour = target.arrive(route.endpoint(), body, headers());
+            behaviour = target.arrive(route.endpoint(), body, headers(), startedAt);
             account = target;
         }
         try {

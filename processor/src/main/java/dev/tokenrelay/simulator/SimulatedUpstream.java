@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.time.Instant;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -205,6 +206,17 @@ public final class SimulatedUpstream implements AutoCloseable {
     public List<Endpoint> endpoints(String accountId) {
         SimulatedAccount account = accounts.get(accountId);
         return account == null ? List.of() : account.endpoints();
+    }
+
+    /**
+     * When each call of an account started, in arrival order (the order of {@link #requestBodies}):
+     * the wall-clock instant ({@link Instant#now()}) at which the server had read the request's
+     * head, before its body and before its latency. A client on this machine started the call
+     * slightly earlier, by the time the request took to cross the loopback.
+     */
+    public List<Instant> callStarts(String accountId) {
+        SimulatedAccount account = accounts.get(accountId);
+        return account == null ? List.of() : account.callStarts();
     }
 
     /** Every request the server received, including those answered 404 for an unknown account or path. */

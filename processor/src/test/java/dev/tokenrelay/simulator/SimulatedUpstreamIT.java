@@ -14,6 +14,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -223,6 +224,28 @@ class SimulatedUpstreamIT {
         assertThat(upstream.calls(ACCOUNT)).isEqualTo(requests);
         assertThat(upstream.peakConcurrency(ACCOUNT)).isGreaterThanOrEqualTo(50);
         await().atMost(Duration.ofSeconds(5)).until(() -> upstream.inFlight(ACCOUNT) == 0);
+    }
+
+    @Test
+    void shouldRecordWhenEachCallStartedBeforeItsLatency() throws Exception {
+        // Given an account that answers after 300 ms
+        upstream.script(ACCOUNT, Behaviour.ok().after(Duration.ofMillis(300)));
+        Instant before = Instant.now();
+
+        // When two calls are made one after the other
+        post(ACCOUNT, "1", "Bearer fake-key-1");
+        Instant betweenCalls = Instant.now();
+        post(ACCOUNT, "2", "Bearer fake-key-1");
+        Instant after = Instant.now();
+
+        // Then each start is recorded in order, when the call arrived rather than when it was answered
+        List<Instant> starts = upstream.callStarts(ACCOUNT);
+        assertThat(starts).hasSize(2);
+        assertThat(starts.get(0)).isBetween(before, betweenCalls.minusMillis(300));
+        assertThat(starts.get(1)).isBetween(betweenCalls, after.minusMillis(300));
+        assertThat(upstream.requestBodies(ACCOUNT)).extracting(body -> body.path("messages").path(1).path("content")
+                .asText()).containsExactly("1", "2");
+        assertThat(upstream.callStarts("nobody")).isEmpty();
     }
 
     @Test

@@ -222,22 +222,40 @@ public final class RelayHarness implements AutoCloseable {
      * directory), as scaling out does; it is closed with the harness.
      */
     public TokenRelay startSecondInstance() {
-        String stateDir = stateRoot.resolve("second-instance").toString();
-        TokenRelayConfig second;
+        return startAnotherInstance();
+    }
+
+    /**
+     * Starts one more processor instance with the same application id, each with its own state
+     * directory, as scaling out to a third machine and beyond does; it is closed with the harness.
+     */
+    public TokenRelay startAnotherInstance() {
+        // The first extra instance keeps the directory it always had; later ones are numbered.
+        String dirName = others.isEmpty() ? "second-instance" : "instance-" + (others.size() + 2);
+        String stateDir = stateRoot.resolve(dirName).toString();
+        TokenRelayConfig another;
         try {
-            second = ConfigLoader.parse(yaml.replace("{{state-dir}}", stateDir), "test configuration");
+            another = ConfigLoader.parse(yaml.replace("{{state-dir}}", stateDir), "test configuration");
         } catch (ConfigException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
-        TokenRelay instance = TokenRelay.start(second);
+        TokenRelay instance = TokenRelay.start(another);
         others.add(instance);
         try {
-            assertThat(instance.awaitRunning(WAIT)).as("second instance running").isTrue();
+            assertThat(instance.awaitRunning(WAIT)).as("instance %d running", others.size() + 1).isTrue();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
         return instance;
+    }
+
+    /** Every processor instance of this harness: the first, then the others in the order they started. */
+    public List<TokenRelay> instances() {
+        List<TokenRelay> all = new ArrayList<>();
+        all.add(relay);
+        all.addAll(others);
+        return all;
     }
 
     /** The processor instance started first. */
