@@ -118,6 +118,12 @@ public final class AccountHealth {
 
     private AccountState failed(String account, AccountState previous, Outcome outcome, Instant cooldownUntil,
             Instant now) {
+        // A shorter cooldown does not cut a longer one short (a 500 after a 429 with Retry-After: 60
+        // leaves the 60 s): the owning task's lane keeps the later end, and the state published to
+        // every instance must say the same.
+        if (previous != null && previous.coolingUntil() != null && previous.coolingUntil().isAfter(cooldownUntil)) {
+            cooldownUntil = previous.coolingUntil();
+        }
         int failures = previous == null ? 1 : previous.consecutiveFailures() + 1;
         boolean disabled = previous != null && previous.disabled();
         Instant probeAt = previous == null ? null : previous.probeAt();

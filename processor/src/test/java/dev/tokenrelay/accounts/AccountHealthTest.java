@@ -43,6 +43,20 @@ class AccountHealthTest {
     }
 
     @Test
+    void shouldKeepTheLaterEndWhenAShorterCooldownFollowsALongerOne() {
+        // Given an account cooling for a minute after a 429 with Retry-After: 60
+        AccountState limited = withoutRule.after("a", null, failure(), NOW.plusSeconds(60), NOW).orElseThrow();
+
+        // When a 500 with the 15 s default cooldown ends a call that was already in flight
+        Instant later = NOW.plusSeconds(1);
+        AccountState state = withoutRule.after("a", limited, failure(), later.plus(COOLDOWN), later).orElseThrow();
+
+        // Then the published cooldown still ends a minute after the 429
+        assertThat(state.coolingUntil()).isEqualTo(NOW.plusSeconds(60));
+        assertThat(state.consecutiveFailures()).isEqualTo(2);
+    }
+
+    @Test
     void shouldDisableOnTheFailureThatFillsTheWindowAndCoolUntilTheProbe() {
         // Given an account with two failures in the current window
         AccountState second = failTimes(2, NOW);
