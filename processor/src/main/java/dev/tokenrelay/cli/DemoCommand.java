@@ -112,6 +112,8 @@ final class DemoCommand implements Callable<Integer> {
                   outcomes:  { partitions: 2 }
                   deadLetter: { partitions: 2 }
                   accounts:  { partitions: 1 }
+                # Short cooldowns, so that the requests pinned to a failing account wait seconds, not 15 s.
+                policy: { defaultCooldown: 3s }
                 defaultPool: main
                 pools:
                   main:
