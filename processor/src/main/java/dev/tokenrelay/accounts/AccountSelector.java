@@ -119,6 +119,14 @@ public final class AccountSelector {
                 + " has a usable credential: " + Choice.NoneLeft.describe(withoutCredential);
     }
 
+    /**
+     * The message of a request pinned to an account that has no usable credential: {@code account
+     * 'no-key' has no usable credential: variable OPENAI_KEY_2 unset}.
+     */
+    public static String pinnedNoCredentialMessage(String account, String why) {
+        return "account '" + account + "' has no usable credential: " + why;
+    }
+
     /** Whether {@code account} has a usable credential (or needs none) as far as is known now. */
     public boolean hasCredential(String account) {
         return credentials.missing(account).isEmpty();

@@ -231,8 +231,8 @@ public final class FailoverDecider {
         if (noCall && !none.allCooling() && !withoutCredential.isEmpty()) {
             String pool = request.pool() != null ? request.pool() : config.defaultPool();
             String message = request.pinned() && withoutCredential.containsKey(request.account())
-                    ? "account '" + request.account() + "' has no usable credential: "
-                            + withoutCredential.get(request.account())
+                    ? AccountSelector.pinnedNoCredentialMessage(request.account(),
+                            withoutCredential.get(request.account()))
                     : selector.noCredentialMessage(pool, withoutCredential);
             return finish(request, 503, ErrorInfo.of("no_account_available", message), trail, now);
         }

@@ -161,8 +161,8 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
             Optional<String> missing = credentials.missing(request.account());
             if (missing.isPresent()) {
                 ChatResult result = Results.failed(request, ResultStatus.FAILED, 503, ErrorInfo.of(
-                        "no_account_available", "account '" + request.account() + "' has no usable credential: "
-                                + missing.get()), List.of(), now);
+                        "no_account_available", AccountSelector.pinnedNoCredentialMessage(request.account(),
+                                missing.get())), List.of(), now);
                 return Results.unsuccessful(request, result, now);
             }
             // A cooling pinned account is waited for by the dispatch stage that owns it.
