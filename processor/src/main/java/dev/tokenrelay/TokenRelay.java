@@ -1,10 +1,9 @@
 package dev.tokenrelay;
 
-import dev.tokenrelay.accounts.StoreAccountStates;
+import dev.tokenrelay.kafka.StoreAccountStates;
 import dev.tokenrelay.config.KafkaSettings;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.config.KafkaSettings;
-import dev.tokenrelay.kafka.EmbeddedKafkaBroker;
 import dev.tokenrelay.kafka.KafkaClients;
 import dev.tokenrelay.kafka.KafkaProblems;
 import dev.tokenrelay.kafka.StaticMembership;
@@ -45,8 +44,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running tokenrelay processor: the Kafka connection (or the embedded broker it started), the
- * topics, the upstream caller and the Kafka Streams application. Several instances with the same
+ * A running tokenrelay processor: its Kafka clients, the topics, the upstream caller and the Kafka
+ * Streams application, on the cluster it is given. Several instances with the same
  * application id share the work.
  */
 public final class TokenRelay implements AutoCloseable {
@@ -54,16 +53,14 @@ public final class TokenRelay implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TokenRelay.class);
 
     private final TokenRelayConfig config;
-    private final EmbeddedKafkaBroker broker;
     private final KafkaClients clients;
     private final UpstreamCaller caller;
     private final KafkaStreams streams;
     private final Operations ops;
 
-    private TokenRelay(TokenRelayConfig config, EmbeddedKafkaBroker broker, KafkaClients clients,
-            UpstreamCaller caller, KafkaStreams streams, Operations ops) {
+    private TokenRelay(TokenRelayConfig config, KafkaClients clients, UpstreamCaller caller, KafkaStreams streams,
+            Operations ops) {
         this.config = config;
-        this.broker = broker;
         this.clients = clients;
         this.caller = caller;
         this.streams = streams;
@@ -71,18 +68,15 @@ public final class TokenRelay implements AutoCloseable {
     }
 
     /**
-     * Starts the processor: the embedded broker when no bootstrap servers are configured, the
-     * missing topics, then the Streams application. Returns once the application is started; use
+     * Starts the processor on the cluster at {@code bootstrapServers}: the missing topics, then the
+     * Streams application. Returns once the application is started; use
      * {@link #awaitRunning(Duration)} to wait until it processes.
+     *
+     * @param clock the one source of time of every stage: cooldowns, deadlines, parking, the times
+     *              written to results ({@link Clock#systemUTC()} outside tests)
      */
-    public static TokenRelay start(TokenRelayConfig config) {
-        EmbeddedKafkaBroker broker = null;
-        String bootstrap = config.kafka().bootstrapServers();
-        if (config.kafka().useEmbedded()) {
-            broker = EmbeddedKafkaBroker.start(config.kafka().embedded().dataDir(), config.kafka().embedded().port());
-            bootstrap = broker.bootstrapServers();
-            LOG.info("embedded Kafka broker listening on {} with data in {}", bootstrap, broker.dataDir());
-        }
+    public static TokenRelay start(TokenRelayConfig config, String bootstrapServers, Clock clock) {
+        String bootstrap = bootstrapServers;
         UpstreamCaller caller = null;
         Operations ops = null;
         KafkaStreams streams = null;
@@ -90,7 +84,7 @@ public final class TokenRelay implements AutoCloseable {
             KafkaClients clients = KafkaClients.of(bootstrap, clientProperties(config));
             warnUnknownSettings(config.kafka().streams());
             prepareCluster(config, clients);
-            caller = UpstreamCaller.create(config, Providers.builtIn(), Clock.systemUTC());
+            caller = UpstreamCaller.create(config, Providers.builtIn(), clock);
             caller.credentials().warnAtStart();
             ops = Operations.create(config.ops());
             ops.gaugeCredentials(config.accounts().keySet(), caller.credentials());
@@ -106,7 +100,7 @@ public final class TokenRelay implements AutoCloseable {
             Object instance = properties.get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
             LOG.info("tokenrelay started: application {} on {}, {}", config.kafka().applicationId(), bootstrap,
                     instance == null ? "dynamic group member" : "static group member " + instance + "-<thread>");
-            return new TokenRelay(config, broker, clients, caller, streams, ops);
+            return new TokenRelay(config, clients, caller, streams, ops);
         } catch (RuntimeException e) {
             if (streams != null) {
                 streams.close(CloseOptions.timeout(Duration.ZERO));
@@ -116,9 +110,6 @@ public final class TokenRelay implements AutoCloseable {
             }
             if (caller != null) {
                 caller.close();
-            }
-            if (broker != null) {
-                broker.close();
             }
             throw e;
         }
@@ -313,7 +304,7 @@ public final class TokenRelay implements AutoCloseable {
     }
 
     /**
-     * Stops processing (committing what was done), then the upstream client and the embedded broker.
+     * Stops processing (committing what was done), then the upstream client.
      * The processor leaves its consumer group, so another instance takes over its accounts and
      * re-issues their calls at once instead of after the session timeout. A static member does not
      * leave on its own when it closes (Kafka expects it back); this asks it to.
@@ -324,9 +315,6 @@ public final class TokenRelay implements AutoCloseable {
                 .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
         ops.close();
         caller.close();
-        if (broker != null) {
-            broker.close();
-        }
         LOG.info("tokenrelay stopped");
     }
 }

@@ -1,6 +1,6 @@
 package dev.tokenrelay;
 
-import dev.tokenrelay.accounts.StoreAccountStates;
+import dev.tokenrelay.kafka.StoreAccountStates;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.dispatch.DispatchProcessor;
 import dev.tokenrelay.dispatch.internal.PendingAttemptSerde;

@@ -5,7 +5,7 @@ import dev.tokenrelay.accounts.AccountStates;
 import dev.tokenrelay.accounts.Choice;
 import dev.tokenrelay.accounts.CredentialCheck;
 import dev.tokenrelay.accounts.ModelRouting;
-import dev.tokenrelay.accounts.StoreAccountStates;
+import dev.tokenrelay.kafka.StoreAccountStates;
 import dev.tokenrelay.config.RequestLimits;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.ops.PipelineMetrics;

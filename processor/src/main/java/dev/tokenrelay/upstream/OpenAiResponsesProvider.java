@@ -1,5 +1,6 @@
 package dev.tokenrelay.upstream;
 
+import dev.tokenrelay.classify.Conversion;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tokenrelay.config.AccountConfig;

@@ -1,5 +1,7 @@
 package dev.tokenrelay.upstream;
 
+import dev.tokenrelay.classify.Conversion;
+import dev.tokenrelay.classify.UpstreamExchange;
 import dev.tokenrelay.classify.Outcome;
 import dev.tokenrelay.classify.OutcomeClassifier;
 import dev.tokenrelay.config.AccountConfig;

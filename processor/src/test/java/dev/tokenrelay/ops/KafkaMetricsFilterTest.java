@@ -1,7 +1,7 @@
 package dev.tokenrelay.ops;
 
+import dev.tokenrelay.ops.scrape.PrometheusText;
 import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.tokenrelay.config.KafkaMetrics;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Tags;

@@ -1,8 +1,8 @@
 package dev.tokenrelay.ops;
 
+import dev.tokenrelay.ops.scrape.PrometheusText;
 import dev.tokenrelay.accounts.AccountHealth;
 import static org.assertj.core.api.Assertions.assertThat;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenrelay.classify.Outcome;
 import dev.tokenrelay.schema.ChatResult;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.groups.Tuple.tuple;
 
 import dev.tokenrelay.ops.MetricNames;
-import dev.tokenrelay.ops.PrometheusText;
+import dev.tokenrelay.ops.scrape.PrometheusText;
 import dev.tokenrelay.schema.ChatRequest;
 import dev.tokenrelay.schema.ChatResult;
 import dev.tokenrelay.schema.DeadLetter;

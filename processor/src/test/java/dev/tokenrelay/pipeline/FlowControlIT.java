@@ -6,8 +6,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.tokenrelay.TokenRelay;
 import dev.tokenrelay.ops.MetricNames;
-import dev.tokenrelay.ops.MetricsScraper;
-import dev.tokenrelay.ops.PrometheusText;
+import dev.tokenrelay.ops.scrape.MetricsScraper;
+import dev.tokenrelay.ops.scrape.PrometheusText;
 import dev.tokenrelay.schema.AccountState;
 import dev.tokenrelay.schema.Attempt;
 import dev.tokenrelay.schema.ChatResult;

@@ -24,6 +24,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -80,6 +81,7 @@ public final class RelayHarness implements AutoCloseable {
     private final KafkaProducer<String, byte[]> producer;
     private TokenRelay relay;
     private final List<TokenRelay> others = new java.util.ArrayList<>();
+    private Clock clock = Clock.systemUTC();
     private int generationOfState;
 
     private RelayHarness(String yaml, Path stateRoot, String bootstrapServers) {
@@ -208,7 +210,7 @@ public final class RelayHarness implements AutoCloseable {
             generationOfState++;
         }
         config = parse(stateRoot.resolve("state-" + generationOfState));
-        relay = TokenRelay.start(config);
+        relay = TokenRelay.start(config, config.kafka().bootstrapServers(), clock);
         try {
             assertThat(relay.awaitRunning(WAIT)).as("processor running").isTrue();
         } catch (InterruptedException e) {
@@ -239,7 +241,7 @@ public final class RelayHarness implements AutoCloseable {
         } catch (ConfigException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
-        TokenRelay instance = TokenRelay.start(another);
+        TokenRelay instance = TokenRelay.start(another, another.kafka().bootstrapServers(), clock);
         others.add(instance);
         try {
             assertThat(instance.awaitRunning(WAIT)).as("instance %d running", others.size() + 1).isTrue();

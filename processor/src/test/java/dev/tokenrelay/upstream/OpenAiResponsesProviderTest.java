@@ -1,8 +1,9 @@
 package dev.tokenrelay.upstream;
 
+import dev.tokenrelay.classify.Conversion;
+import dev.tokenrelay.classify.UpstreamExchange;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tokenrelay.classify.Outcome;

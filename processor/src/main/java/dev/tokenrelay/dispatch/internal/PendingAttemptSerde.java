@@ -1,5 +1,6 @@
 package dev.tokenrelay.dispatch.internal;
 
+import dev.tokenrelay.lanes.PendingAttempt;
 import dev.tokenrelay.schema.Attempt;
 import dev.tokenrelay.schema.JsonCodec;
 import java.nio.ByteBuffer;

@@ -3,7 +3,7 @@ package dev.tokenrelay.upstream.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tokenrelay.upstream.Conversion;
+import dev.tokenrelay.classify.Conversion;
 import dev.tokenrelay.upstream.sse.SseEvent;
 import dev.tokenrelay.upstream.sse.SseParser;
 import java.util.Map;
