@@ -1,28 +1,25 @@
 package dev.tokenrelay;
 
-import dev.tokenrelay.kafka.StoreAccountStates;
 import dev.tokenrelay.config.KafkaSettings;
 import dev.tokenrelay.config.TokenRelayConfig;
-import dev.tokenrelay.config.KafkaSettings;
 import dev.tokenrelay.kafka.KafkaClients;
 import dev.tokenrelay.kafka.KafkaProblems;
 import dev.tokenrelay.kafka.StaticMembership;
+import dev.tokenrelay.kafka.StoreAccountStates;
 import dev.tokenrelay.kafka.TopicAdmin;
 import dev.tokenrelay.kafka.Topics;
 import dev.tokenrelay.ops.Operations;
-import dev.tokenrelay.upstream.Providers;
 import dev.tokenrelay.schema.AccountState;
+import dev.tokenrelay.upstream.Providers;
 import dev.tokenrelay.upstream.UpstreamCaller;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.function.Supplier;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -31,8 +28,8 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TopologyConfig;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
@@ -251,8 +248,8 @@ public final class TokenRelay implements AutoCloseable {
 
     /** Waits until the Streams application is running; false if it failed or the timeout passed. */
     public boolean awaitRunning(Duration timeout) throws InterruptedException {
-        Instant deadline = Instant.now().plus(timeout);
-        while (Instant.now().isBefore(deadline)) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() - deadline < 0) {
             KafkaStreams.State state = streams.state();
             if (state == KafkaStreams.State.RUNNING) {
                 return true;

@@ -1,17 +1,14 @@
 package dev.tokenrelay;
 
-import dev.tokenrelay.kafka.StoreAccountStates;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.dispatch.DispatchProcessor;
-import dev.tokenrelay.dispatch.internal.PendingAttemptSerde;
 import dev.tokenrelay.intake.IntakeProcessor;
+import dev.tokenrelay.kafka.StoreAccountStates;
 import dev.tokenrelay.kafka.Topics;
 import dev.tokenrelay.ops.PipelineMetrics;
 import dev.tokenrelay.results.Emission;
 import dev.tokenrelay.schema.AccountState;
 import dev.tokenrelay.upstream.UpstreamCaller;
-import java.time.Duration;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.Consumed;
@@ -20,7 +17,6 @@ import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 
 /**
  * Builds the tokenrelay topology (design section 1) onto a {@link StreamsBuilder}:
@@ -51,23 +47,16 @@ public final class TokenRelayTopology {
                         .withKeySerde(Topics.KEYS)
                         .withValueSerde(Topics.ACCOUNT_STATES));
 
-        builder.addStateStore(Stores.windowStoreBuilder(
-                Stores.persistentWindowStore(IntakeProcessor.SEEN_STORE, config.processor().dedupeRetention(),
-                        Duration.ofMillis(1), false),
-                Topics.KEYS, Serdes.Long()));
+        // Each stage's supplier brings the stores it owns.
         KStream<String, Emission> intake = builder
                 .stream(topics.requests(), Consumed.with(Topics.KEYS, Topics.RAW_REQUESTS).withName("requests"))
-                .process(() -> new IntakeProcessor(config, caller.credentials(), metrics), Named.as("intake"),
-                        IntakeProcessor.SEEN_STORE);
+                .process(IntakeProcessor.supplier(config, caller.credentials(), metrics, caller.clock()),
+                        Named.as("intake"));
         route(intake, "intake-", topics);
 
-        builder.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(DispatchProcessor.ATTEMPTS_STORE),
-                Topics.KEYS, new PendingAttemptSerde()));
         KStream<String, Emission> dispatch = builder
                 .stream(topics.attempts(), Consumed.with(Topics.KEYS, Topics.RAW_ATTEMPTS).withName("attempts"))
-                .process(() -> new DispatchProcessor(config, caller, metrics), Named.as("dispatch"),
-                        DispatchProcessor.ATTEMPTS_STORE);
+                .process(DispatchProcessor.supplier(config, caller, metrics), Named.as("dispatch"));
         route(dispatch, "dispatch-", topics);
     }
 

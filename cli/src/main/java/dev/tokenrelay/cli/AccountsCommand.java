@@ -5,11 +5,11 @@ import dev.tokenrelay.config.ConfigLoader;
 import dev.tokenrelay.config.OperationsSettings;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.kafka.KafkaClients;
-import dev.tokenrelay.tools.AccountStatesReader;
-import dev.tokenrelay.tools.AccountsTable;
 import dev.tokenrelay.ops.scrape.MetricsScraper;
 import dev.tokenrelay.ops.scrape.PrometheusText;
 import dev.tokenrelay.schema.AccountState;
+import dev.tokenrelay.tools.AccountStatesReader;
+import dev.tokenrelay.tools.AccountsTable;
 import dev.tokenrelay.tools.StopOnSignal;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -27,11 +27,11 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code accounts}: a table of every configured account's state, from the compacted accounts

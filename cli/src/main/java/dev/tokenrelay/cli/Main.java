@@ -1,10 +1,10 @@
 package dev.tokenrelay.cli;
 
 import org.apache.logging.log4j.LogManager;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
+import picocli.CommandLine;
 
 /** The {@code tokenrelay} command line. */
 @Command(

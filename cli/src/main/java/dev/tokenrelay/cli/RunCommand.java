@@ -7,16 +7,16 @@ import dev.tokenrelay.config.ConfigLoader;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.tools.StopOnSignal;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.time.Clock;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.streams.KafkaStreams;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code run}: the processor, until it is stopped. SIGTERM or Ctrl-C stop it cleanly and the

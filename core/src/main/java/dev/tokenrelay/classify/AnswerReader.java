@@ -12,7 +12,9 @@ public interface AnswerReader {
 
     /**
      * Reads a 2xx response body (JSON, or a Server-Sent Events stream when the provider streams)
-     * into an OpenAI {@code chat.completion}, or says why it holds no answer.
+     * into an OpenAI {@code chat.completion}, or says why it holds no answer. A reader does not read
+     * the time: when the answer does not say when it was created, {@code created} is left null and
+     * classification sets it from its clock.
      *
      * @param contentType the response's Content-Type header, {@code null} when absent
      */

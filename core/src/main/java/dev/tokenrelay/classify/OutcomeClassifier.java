@@ -61,6 +61,10 @@ public final class OutcomeClassifier {
             if (policy.checkEmptyCompletion() && EmptyCompletion.isEmpty(completion)) {
                 return Outcome.fakeSuccess("empty_completion", status, started, latency);
             }
+            if (!completion.path("created").isNumber()) {
+                // An answer that does not say when it was created (Anthropic, Responses) was created now.
+                completion.put("created", clock.instant().getEpochSecond());
+            }
             return Outcome.success(status, completion, completion.get("usage"), started, latency);
         }
         JsonNode json = parseOrNull(response.body());

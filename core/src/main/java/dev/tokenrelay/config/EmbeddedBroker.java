@@ -1,9 +1,8 @@
 package dev.tokenrelay.config;
 
-import java.nio.file.Path;
-
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.nio.file.Path;
 
 /**
  * The single-node KRaft broker started in-process when no bootstrap servers are configured.

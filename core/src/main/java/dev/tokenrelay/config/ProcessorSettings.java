@@ -1,9 +1,8 @@
 package dev.tokenrelay.config;
 
-import java.time.Duration;
-
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.time.Duration;
 
 /**
  * How the processor itself runs.

@@ -6,9 +6,9 @@ import dev.tokenrelay.classify.UpstreamExchange;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 class RateLimitHeadersTest {
 

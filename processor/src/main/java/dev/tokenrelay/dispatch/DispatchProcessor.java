@@ -3,15 +3,17 @@ package dev.tokenrelay.dispatch;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenrelay.accounts.AccountHealth;
 import dev.tokenrelay.accounts.AccountStates;
-import dev.tokenrelay.kafka.StoreAccountStates;
 import dev.tokenrelay.classify.Outcome;
 import dev.tokenrelay.config.AccountConfig;
 import dev.tokenrelay.config.TokenRelayConfig;
+import dev.tokenrelay.dispatch.internal.PendingAttemptSerde;
+import dev.tokenrelay.failover.Decision;
+import dev.tokenrelay.failover.FailoverDecider;
+import dev.tokenrelay.kafka.StoreAccountStates;
+import dev.tokenrelay.kafka.Topics;
 import dev.tokenrelay.lanes.Lane;
 import dev.tokenrelay.lanes.PendingAttempt;
 import dev.tokenrelay.lanes.TokenCount;
-import dev.tokenrelay.failover.Decision;
-import dev.tokenrelay.failover.FailoverDecider;
 import dev.tokenrelay.ops.PipelineMetrics;
 import dev.tokenrelay.ops.ResultLog;
 import dev.tokenrelay.results.Emission;
@@ -34,8 +36,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeSet;
 import java.util.Queue;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.kafka.streams.KeyValue;
@@ -43,9 +46,12 @@ import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.ProcessorSupplier;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -107,11 +113,28 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     private long sequence;
     private volatile boolean closed;
 
-    public DispatchProcessor(TokenRelayConfig config, UpstreamCaller caller) {
-        this(config, caller, PipelineMetrics.NONE);
+    /**
+     * The dispatch stage with the store it owns, for {@code KStream#process}. Its time is the
+     * caller's clock: the one calls are timed with.
+     */
+    public static ProcessorSupplier<String, byte[], String, Emission> supplier(TokenRelayConfig config,
+            UpstreamCaller caller, PipelineMetrics metrics) {
+        StoreBuilder<KeyValueStore<String, PendingAttempt>> attempts = Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(ATTEMPTS_STORE), Topics.KEYS, new PendingAttemptSerde());
+        return new ProcessorSupplier<>() {
+            @Override
+            public Processor<String, byte[], String, Emission> get() {
+                return new DispatchProcessor(config, caller, metrics);
+            }
+
+            @Override
+            public Set<StoreBuilder<?>> stores() {
+                return Set.of(attempts);
+            }
+        };
     }
 
-    public DispatchProcessor(TokenRelayConfig config, UpstreamCaller caller, PipelineMetrics metrics) {
+    DispatchProcessor(TokenRelayConfig config, UpstreamCaller caller, PipelineMetrics metrics) {
         this.config = config;
         this.caller = caller;
         this.decider = new FailoverDecider(config, caller.credentials());

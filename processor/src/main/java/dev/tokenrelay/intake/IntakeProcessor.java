@@ -5,9 +5,10 @@ import dev.tokenrelay.accounts.AccountStates;
 import dev.tokenrelay.accounts.Choice;
 import dev.tokenrelay.accounts.CredentialCheck;
 import dev.tokenrelay.accounts.ModelRouting;
-import dev.tokenrelay.kafka.StoreAccountStates;
 import dev.tokenrelay.config.RequestLimits;
 import dev.tokenrelay.config.TokenRelayConfig;
+import dev.tokenrelay.kafka.StoreAccountStates;
+import dev.tokenrelay.kafka.Topics;
 import dev.tokenrelay.ops.PipelineMetrics;
 import dev.tokenrelay.ops.ResultLog;
 import dev.tokenrelay.results.Emission;
@@ -21,14 +22,20 @@ import dev.tokenrelay.schema.InvalidMessageException;
 import dev.tokenrelay.schema.JsonCodec;
 import dev.tokenrelay.schema.MessageValidator;
 import dev.tokenrelay.schema.ResultStatus;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.ProcessorSupplier;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.state.WindowStoreIterator;
 import org.slf4j.Logger;
@@ -62,14 +69,37 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     private final Duration retention;
     private final RequestLimits limits;
     private final PipelineMetrics metrics;
+    private final Clock clock;
     private ProcessorContext<String, Emission> context;
     private WindowStore<String, Long> seen;
     private AccountStates states;
 
     /**
+     * The intake stage with the store it owns, for {@code KStream#process}.
+     *
      * @param credentials which accounts have no usable credential: they are not chosen
+     * @param clock       the time requests are admitted at: deadlines and dedupe windows count from it
      */
-    public IntakeProcessor(TokenRelayConfig config, CredentialCheck credentials, PipelineMetrics metrics) {
+    public static ProcessorSupplier<String, byte[], String, Emission> supplier(TokenRelayConfig config,
+            CredentialCheck credentials, PipelineMetrics metrics, Clock clock) {
+        StoreBuilder<WindowStore<String, Long>> seen = Stores.windowStoreBuilder(
+                Stores.persistentWindowStore(SEEN_STORE, config.processor().dedupeRetention(), Duration.ofMillis(1),
+                        false),
+                Topics.KEYS, Serdes.Long());
+        return new ProcessorSupplier<>() {
+            @Override
+            public Processor<String, byte[], String, Emission> get() {
+                return new IntakeProcessor(config, credentials, metrics, clock);
+            }
+
+            @Override
+            public Set<StoreBuilder<?>> stores() {
+                return Set.of(seen);
+            }
+        };
+    }
+
+    IntakeProcessor(TokenRelayConfig config, CredentialCheck credentials, PipelineMetrics metrics, Clock clock) {
         this.config = config;
         this.credentials = credentials;
         this.selector = new AccountSelector(config, credentials);
@@ -77,6 +107,7 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
         this.retention = config.processor().dedupeRetention();
         this.limits = config.processor().limits();
         this.metrics = metrics;
+        this.clock = clock;
     }
 
     @Override
@@ -88,7 +119,7 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
 
     @Override
     public void process(Record<String, byte[]> record) {
-        Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
+        Instant now = Instant.ofEpochMilli(clock.millis());
         byte[] value = record.value() == null ? new byte[0] : record.value();
         String tooLarge = limits.requestTooLarge(value.length);
         if (tooLarge != null) {

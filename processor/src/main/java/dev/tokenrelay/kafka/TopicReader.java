@@ -1,7 +1,6 @@
 package dev.tokenrelay.kafka;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -50,8 +49,8 @@ public final class TopicReader<V> implements AutoCloseable {
      * @return everything read so far, in the order read
      */
     public List<ConsumerRecord<String, V>> readUntil(Predicate<List<ConsumerRecord<String, V>>> done, Duration timeout) {
-        Instant deadline = Instant.now().plus(timeout);
-        while (!done.test(records) && Instant.now().isBefore(deadline)) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!done.test(records) && System.nanoTime() - deadline < 0) {
             consumer.poll(Duration.ofMillis(100)).forEach(records::add);
         }
         return List.copyOf(records);

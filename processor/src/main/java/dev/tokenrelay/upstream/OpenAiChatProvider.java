@@ -1,8 +1,8 @@
 package dev.tokenrelay.upstream;
 
-import dev.tokenrelay.classify.Conversion;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tokenrelay.classify.Conversion;
 import dev.tokenrelay.config.AccountConfig;
 import dev.tokenrelay.schema.ChatRequest;
 import dev.tokenrelay.schema.JsonCodec;

@@ -1,9 +1,8 @@
 package dev.tokenrelay.upstream;
 
-import dev.tokenrelay.classify.Conversion;
-import dev.tokenrelay.classify.UpstreamExchange;
 import dev.tokenrelay.classify.Outcome;
 import dev.tokenrelay.classify.OutcomeClassifier;
+import dev.tokenrelay.classify.UpstreamExchange;
 import dev.tokenrelay.config.AccountConfig;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.schema.ChatRequest;
@@ -16,8 +15,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -33,7 +32,6 @@ import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManager;
 import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
 import org.apache.hc.core5.concurrent.FutureCallback;
 import org.apache.hc.core5.http.Header;
-import org.apache.hc.core5.http.HttpHeaders;
 import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.reactor.IOReactorConfig;

@@ -1,8 +1,9 @@
 package dev.tokenrelay.ops;
 
-import dev.tokenrelay.ops.scrape.PrometheusText;
 import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.tokenrelay.config.KafkaMetrics;
+import dev.tokenrelay.ops.scrape.PrometheusText;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Tags;
 import org.junit.jupiter.api.Test;

@@ -1,12 +1,13 @@
 package dev.tokenrelay.ops;
 
-import dev.tokenrelay.ops.scrape.PrometheusText;
 import static dev.tokenrelay.testing.RelayHarness.request;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tokenrelay.config.OperationsSettings;
+import dev.tokenrelay.ops.scrape.PrometheusText;
 import dev.tokenrelay.schema.ChatRequest;
 import dev.tokenrelay.schema.ChatResult;
 import dev.tokenrelay.schema.JsonCodec;

@@ -1,10 +1,11 @@
 package dev.tokenrelay.ops;
 
-import dev.tokenrelay.ops.scrape.PrometheusText;
-import dev.tokenrelay.accounts.AccountHealth;
 import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tokenrelay.accounts.AccountHealth;
 import dev.tokenrelay.classify.Outcome;
+import dev.tokenrelay.ops.scrape.PrometheusText;
 import dev.tokenrelay.schema.ChatResult;
 import dev.tokenrelay.schema.JsonCodec;
 import dev.tokenrelay.schema.OutcomeKind;

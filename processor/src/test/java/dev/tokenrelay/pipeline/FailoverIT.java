@@ -1,9 +1,9 @@
 package dev.tokenrelay.pipeline;
 
 import static dev.tokenrelay.testing.RelayHarness.request;
-import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.groups.Tuple.tuple;
+import static org.awaitility.Awaitility.await;
 
 import dev.tokenrelay.ops.MetricNames;
 import dev.tokenrelay.ops.scrape.PrometheusText;

@@ -17,6 +17,7 @@ import dev.tokenrelay.schema.TrailEntry;
 import dev.tokenrelay.simulator.Behaviour;
 import dev.tokenrelay.simulator.SimulatedUpstream;
 import dev.tokenrelay.testing.KafkaBroker;
+import dev.tokenrelay.testing.ManualClock;
 import dev.tokenrelay.testing.RelayHarness;
 import dev.tokenrelay.testing.Upstream;
 import java.time.Duration;
@@ -86,30 +87,27 @@ class FlowControlIT {
                   first:  { provider: openai-chat, baseUrl: "{{url:first}}" }
                   second: { provider: openai-chat, baseUrl: "{{url:second}}" }
                 """;
-        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml)) {
+        // (the processor's clock stands still until the test moves it, so "while the first cools" holds
+        // however slow the machine)
+        ManualClock clock = ManualClock.atNow();
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml, clock)) {
             // When a request meets the 429, and more requests follow at once
             relay.send(request("meets-429", null, null));
             assertThat(relay.awaitResult("meets-429").attempts()).extracting(TrailEntry::account)
                     .containsExactly("first", "second");
-            Instant cooledAt = Instant.now();
             List<String> during = IntStream.rangeClosed(1, 5).mapToObj(i -> "during-" + i).toList();
             during.forEach(id -> relay.send(request(id, null, null)));
 
             // Then those are answered by the second account while the first cools
             Map<String, ChatResult> results = relay.awaitResults(during);
-            List<ChatResult> duringResults = during.stream().map(results::get).toList();
-            if (Duration.between(cooledAt, Instant.now()).compareTo(Duration.ofMillis(1500)) < 0) {
-                assertThat(duringResults).allSatisfy(r ->
-                        assertThat(r.attempts()).extracting(TrailEntry::account).containsExactly("second"));
-                assertThat(upstream.calls("first")).isEqualTo(1);
-            }
+            assertThat(during.stream().map(results::get)).allSatisfy(r ->
+                    assertThat(r.attempts()).extracting(TrailEntry::account).containsExactly("second"));
+            assertThat(upstream.calls("first")).isEqualTo(1);
 
-            // And once the cooldown is over, the first account is used again
-            await().atMost(RelayHarness.WAIT).pollDelay(Duration.ZERO).until(() -> {
-                String id = "after-" + System.nanoTime();
-                relay.send(request(id, null, null));
-                return relay.awaitResult(id).attempts().get(0).account().equals("first");
-            });
+            // And once its Retry-After has passed, the first account is used again
+            clock.advance(Duration.ofMillis(2001));
+            relay.send(request("after", null, null));
+            assertThat(relay.awaitResult("after").attempts()).extracting(TrailEntry::account).containsExactly("first");
             List<ConsumerRecord<String, dev.tokenrelay.schema.AccountState>> states =
                     relay.accountStates(all -> all.size() >= 2);
             assertThat(states.get(states.size() - 1).value().coolingUntil()).isNull();
@@ -135,12 +133,14 @@ class FlowControlIT {
                 retry:
                   sameAccountRetries: 0
                 """;
-        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml)) {
+        ManualClock clock = ManualClock.atNow();
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml, clock)) {
             // When one request fails over from the first account, a request pinned to it fails there
             // once its cooldown is over, and more requests follow
             relay.send(request("fails-1", null, null));
             assertThat(relay.awaitResult("fails-1").attempts()).extracting(TrailEntry::account)
                     .containsExactly("first", "second");
+            clock.advance(Duration.ofMillis(101));
             relay.send(request("fails-2", null, "first"));
             assertThat(relay.awaitResult("fails-2").status()).isEqualTo(ResultStatus.FAILED);
             List<ConsumerRecord<String, AccountState>> states = relay.accountStates(
@@ -155,14 +155,12 @@ class FlowControlIT {
             assertThat(disabled.account()).isEqualTo("first");
             assertThat(disabled.windowFailures()).isEqualTo(2);
             assertThat(disabled.probeAt()).isNotNull();
-            if (Instant.now().isBefore(disabled.probeAt())) {
-                assertThat(during.stream().map(answered::get)).allSatisfy(result -> assertThat(result.attempts())
-                        .extracting(TrailEntry::account).containsExactly("second"));
-                assertThat(upstream.calls("first")).isEqualTo(2);
-            }
+            assertThat(during.stream().map(answered::get)).allSatisfy(result -> assertThat(result.attempts())
+                    .extracting(TrailEntry::account).containsExactly("second"));
+            assertThat(upstream.calls("first")).isEqualTo(2);
 
             // And once the probe is due, a call to it succeeds and enables it again
-            await().atMost(RelayHarness.WAIT).until(() -> Instant.now().isAfter(disabled.probeAt()));
+            clock.advanceTo(disabled.probeAt().plusMillis(1));
             relay.send(request("probe", null, null));
             ChatResult probe = relay.awaitResult("probe");
             assertThat(probe.attempts()).extracting(TrailEntry::account).containsExactly("first");

@@ -40,13 +40,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -111,7 +111,17 @@ public final class RelayHarness implements AutoCloseable {
      * @param yaml       the test's configuration: accounts, pools and optionally processor / policy
      */
     public static RelayHarness start(KafkaBroker kafka, SimulatedUpstream upstream, int partitions, String yaml) {
+        return start(kafka, upstream, partitions, yaml, Clock.systemUTC());
+    }
+
+    /**
+     * {@link #start(KafkaBroker, SimulatedUpstream, int, String)} with the processor's time from
+     * {@code clock}, e.g. a {@link ManualClock} the test advances past a cooldown or a probe time.
+     */
+    public static RelayHarness start(KafkaBroker kafka, SimulatedUpstream upstream, int partitions, String yaml,
+            Clock clock) {
         RelayHarness harness = configure(kafka, upstream, partitions, yaml);
+        harness.clock = clock;
         harness.startProcessor(false);
         return harness;
     }

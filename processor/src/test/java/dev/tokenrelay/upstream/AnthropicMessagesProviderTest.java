@@ -1,22 +1,23 @@
 package dev.tokenrelay.upstream;
 
-import dev.tokenrelay.classify.Conversion;
-import dev.tokenrelay.classify.UpstreamExchange;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tokenrelay.classify.Conversion;
 import dev.tokenrelay.classify.Outcome;
 import dev.tokenrelay.classify.OutcomeClassifier;
+import dev.tokenrelay.classify.UpstreamExchange;
 import dev.tokenrelay.config.AccountConfig;
 import dev.tokenrelay.config.OutcomePolicy;
 import dev.tokenrelay.config.ProviderType;
 import dev.tokenrelay.schema.ChatRequest;
 import dev.tokenrelay.schema.JsonCodec;
+import dev.tokenrelay.testing.ManualClock;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
@@ -37,7 +38,8 @@ class AnthropicMessagesProviderTest {
     private static final String APPLICATION_JSON = "application/json";
 
     private final AnthropicMessagesProvider provider = new AnthropicMessagesProvider();
-    private final OutcomeClassifier classifier = new OutcomeClassifier(OutcomePolicy.defaults(), Clock.systemUTC());
+    private static final Instant NOW = Instant.parse("2026-03-01T12:00:00Z");
+    private final OutcomeClassifier classifier = new OutcomeClassifier(OutcomePolicy.defaults(), ManualClock.at(NOW));
 
     /** Built through JSON, as the config loader does, so the test does not depend on the record's arity. */
     private static AccountConfig account(Map<String, String> headers) {
@@ -219,7 +221,9 @@ class AnthropicMessagesProviderTest {
         assertThat(completion.get("object").asText()).isEqualTo("chat.completion");
         assertThat(completion.get("id").asText()).isEqualTo("msg_1");
         assertThat(completion.get("model").asText()).isEqualTo("claude-sonnet-4-5");
-        assertThat(completion.get("created").asLong()).isPositive();
+        assertThat(completion.get("created").isNull()).as("created, left for classification").isTrue();
+        assertThat(((Outcome.Success) classify(200, body, APPLICATION_JSON)).completion().get("created").asLong())
+                .as("created, from the processor's clock").isEqualTo(NOW.getEpochSecond());
         JsonNode message = completion.at("/choices/0/message");
         assertThat(message.get("content").asText()).isEqualTo("Let me check.");
         assertThat(message.get("reasoning_content").asText()).isEqualTo("The user wants weather.");

@@ -1,13 +1,14 @@
 package dev.tokenrelay.upstream;
 
-import dev.tokenrelay.classify.Conversion;
-import dev.tokenrelay.classify.UpstreamExchange;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tokenrelay.classify.Conversion;
 import dev.tokenrelay.classify.Outcome;
 import dev.tokenrelay.classify.OutcomeClassifier;
+import dev.tokenrelay.classify.UpstreamExchange;
 import dev.tokenrelay.config.AccountConfig;
 import dev.tokenrelay.config.OutcomePolicy;
 import dev.tokenrelay.config.ProviderType;

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tokenrelay.classify.Conversion;
 import dev.tokenrelay.upstream.sse.SseEvent;
 import dev.tokenrelay.upstream.sse.SseParser;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -78,7 +77,8 @@ public final class ChatChunkAggregator {
         if (head.has("created")) {
             completion.set("created", head.get("created"));
         } else {
-            completion.put("created", Instant.now().getEpochSecond());
+            // Kept in its place; classification sets it from the processor's clock.
+            completion.putNull("created");
         }
         for (String field : List.of("model", "system_fingerprint", "service_tier")) {
             if (head.has(field)) {

@@ -2,7 +2,6 @@ package dev.tokenrelay.upstream.internal;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -34,7 +33,7 @@ public final class ChatCompletionBuilder {
         return this;
     }
 
-    /** When the answer was created, in epoch seconds; the time of {@link #build()} when never set. */
+    /** When the answer was created, in epoch seconds; left null when never set, for classification to fill from the processor's clock. */
     public ChatCompletionBuilder created(Long epochSeconds) {
         this.created = epochSeconds;
         return this;
@@ -110,7 +109,12 @@ public final class ChatCompletionBuilder {
             completion.put("id", id);
         }
         completion.put("object", "chat.completion");
-        completion.put("created", created != null ? created : Instant.now().getEpochSecond());
+        if (created != null) {
+            completion.put("created", created);
+        } else {
+            // Kept in its place; classification sets it from the processor's clock.
+            completion.putNull("created");
+        }
         if (model != null) {
             completion.put("model", model);
         }

@@ -1,9 +1,10 @@
 package dev.tokenrelay.dispatch.internal;
 
-import dev.tokenrelay.lanes.PendingAttempt;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.tokenrelay.lanes.PendingAttempt;
 import dev.tokenrelay.schema.Attempt;
 import dev.tokenrelay.schema.ChatRequest;
 import dev.tokenrelay.schema.JsonCodec;
