@@ -1,11 +1,9 @@
 package dev.tokenrelay;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
-import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
-import com.tngtech.archunit.core.importer.ClassFileImporter;
-import java.nio.file.Path;
+import dev.tokenrelay.testing.ArchitectureRules;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -20,7 +18,7 @@ class CliArchitectureTest {
 
     @BeforeAll
     static void importCliClasses() {
-        cli = new ClassFileImporter().importPath(Path.of("target/classes"));
+        cli = ArchitectureRules.thisModulesClasses();
     }
 
     @Test
@@ -32,6 +30,6 @@ class CliArchitectureTest {
 
     @Test
     void shouldHaveNoCycleBetweenPackages() {
-        slices().matching("dev.tokenrelay.(*)..").should().beFreeOfCycles().check(cli);
+        ArchitectureRules.noPackageCycles().check(cli);
     }
 }

@@ -1,16 +1,9 @@
 package dev.tokenrelay;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
-import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
-import com.tngtech.archunit.core.importer.ClassFileImporter;
-import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Instant;
-import java.time.LocalDateTime;
-import java.time.OffsetDateTime;
-import java.time.ZonedDateTime;
+import dev.tokenrelay.testing.ArchitectureRules;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -25,7 +18,7 @@ class CoreArchitectureTest {
 
     @BeforeAll
     static void importCoreClasses() {
-        core = new ClassFileImporter().importPath(Path.of("target/classes"));
+        core = ArchitectureRules.thisModulesClasses();
     }
 
     @Test
@@ -48,19 +41,11 @@ class CoreArchitectureTest {
 
     @Test
     void shouldTakeTimeOnlyFromTheInjectedClock() {
-        noClasses().should().callMethod(Instant.class, "now")
-                .orShould().callMethod(Clock.class, "systemUTC")
-                .orShould().callMethod(Clock.class, "systemDefaultZone")
-                .orShould().callMethod(System.class, "currentTimeMillis")
-                .orShould().callMethod(LocalDateTime.class, "now")
-                .orShould().callMethod(OffsetDateTime.class, "now")
-                .orShould().callMethod(ZonedDateTime.class, "now")
-                .because("cooldowns, deadlines and probes are tested by advancing a fixed clock")
-                .check(core);
+        ArchitectureRules.readsNoWallClock().check(core);
     }
 
     @Test
     void shouldHaveNoCycleBetweenPackages() {
-        slices().matching("dev.tokenrelay.(*)..").should().beFreeOfCycles().check(core);
+        ArchitectureRules.noPackageCycles().check(core);
     }
 }

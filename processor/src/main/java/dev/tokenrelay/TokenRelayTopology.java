@@ -5,7 +5,7 @@ import dev.tokenrelay.dispatch.DispatchProcessor;
 import dev.tokenrelay.intake.IntakeProcessor;
 import dev.tokenrelay.kafka.StoreAccountStates;
 import dev.tokenrelay.kafka.Topics;
-import dev.tokenrelay.ops.PipelineMetrics;
+import dev.tokenrelay.metrics.PipelineMetrics;
 import dev.tokenrelay.results.Emission;
 import dev.tokenrelay.schema.AccountState;
 import dev.tokenrelay.upstream.UpstreamCaller;
@@ -19,7 +19,7 @@ import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Builds the tokenrelay topology (design section 1) onto a {@link StreamsBuilder}:
+ * Builds the tokenrelay topology (docs/design.md, section 1) onto a {@link StreamsBuilder}:
  * <pre>
  * requests --intake--> attempts | results | dead-letter
  * attempts --dispatch (async call, classify, failover)--> attempts | results | outcomes | dead-letter | accounts

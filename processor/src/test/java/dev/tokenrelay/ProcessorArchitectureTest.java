@@ -2,16 +2,9 @@ package dev.tokenrelay;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
-import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
-import com.tngtech.archunit.core.importer.ClassFileImporter;
-import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Instant;
-import java.time.LocalDateTime;
-import java.time.OffsetDateTime;
-import java.time.ZonedDateTime;
+import dev.tokenrelay.testing.ArchitectureRules;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,7 +23,7 @@ class ProcessorArchitectureTest {
 
     @BeforeAll
     static void importProcessorClasses() {
-        processor = new ClassFileImporter().importPath(Path.of("target/classes"));
+        processor = ArchitectureRules.thisModulesClasses();
     }
 
     @Test
@@ -54,19 +47,11 @@ class ProcessorArchitectureTest {
 
     @Test
     void shouldTakeTimeOnlyFromTheInjectedClock() {
-        noClasses().should().callMethod(Instant.class, "now")
-                .orShould().callMethod(Clock.class, "systemUTC")
-                .orShould().callMethod(Clock.class, "systemDefaultZone")
-                .orShould().callMethod(System.class, "currentTimeMillis")
-                .orShould().callMethod(LocalDateTime.class, "now")
-                .orShould().callMethod(OffsetDateTime.class, "now")
-                .orShould().callMethod(ZonedDateTime.class, "now")
-                .because("TokenRelay is given its Clock; timeouts may use System.nanoTime")
-                .check(processor);
+        ArchitectureRules.readsNoWallClock().check(processor);
     }
 
     @Test
     void shouldHaveNoCycleBetweenPackages() {
-        slices().matching("dev.tokenrelay.(*)..").should().beFreeOfCycles().check(processor);
+        ArchitectureRules.noPackageCycles().check(processor);
     }
 }

@@ -3,7 +3,7 @@ package dev.tokenrelay.bench;
 import dev.tokenrelay.bench.BenchReport.CpuFigures;
 import dev.tokenrelay.bench.BenchReport.PhaseFigures;
 import dev.tokenrelay.bench.BenchReport.ThreadFigure;
-import dev.tokenrelay.ops.ResultLog;
+import dev.tokenrelay.results.ResultLog;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Locale;

@@ -11,7 +11,7 @@ import dev.tokenrelay.config.ConfigException;
 import dev.tokenrelay.config.ConfigLoader;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.kafka.TopicAdmin;
-import dev.tokenrelay.ops.ResultLog;
+import dev.tokenrelay.results.ResultLog;
 import dev.tokenrelay.schema.JsonCodec;
 import dev.tokenrelay.simulator.Behaviour;
 import dev.tokenrelay.simulator.SimulatedUpstream;

@@ -9,7 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * How an attempt's outcome changes its account's health (design section 3): a failure that cools
+ * How an attempt's outcome changes its account's health (docs/design.md, section 3): a failure that cools
  * the account cools it; with the {@link DisableRule} on, the failure that fills the rule's window
  * (only failures that cool count there), or a failed probe, disables it until its next probe; a 2xx
  * clears every failure and enables an account the rule disabled.

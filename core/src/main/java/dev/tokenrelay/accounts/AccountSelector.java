@@ -15,7 +15,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Chooses the account for an attempt (design section 3): pools in fallback order, the highest
+ * Chooses the account for an attempt (docs/design.md, section 3): pools in fallback order, the highest
  * priority group first, fill-first or round-robin inside a group, accounts already tried skipped,
  * cooling and disabled accounts not chosen while a healthy one remains. An account disabled by the
  * rule is cooling until its probe, and can be chosen from then on. An account without a usable

@@ -3,7 +3,7 @@ package dev.tokenrelay.classify;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
- * The empty-completion check of design section 3: a completion that says it stopped but carries
+ * The empty-completion check of docs/design.md, section 3: a completion that says it stopped but carries
  * nothing a client could use (no content, reasoning, tool calls, refusal or audio).
  */
 final class EmptyCompletion {

@@ -19,7 +19,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Turns an upstream exchange into an {@link Outcome} by the policy of design section 3: the status
+ * Turns an upstream exchange into an {@link Outcome} by the policy of docs/design.md, section 3: the status
  * lists decide non-2xx responses, the content checks decide 2xx ones ("a 200 with no answer" is
  * not a success), and transport failures are retryable or fatal by their kind.
  *
@@ -35,11 +35,30 @@ public final class OutcomeClassifier {
         this.clock = clock;
     }
 
+    /**
+     * The outcome of {@code exchange}, whose answer {@code provider} reads. Never throws: a reader
+     * that fails on an answer ends the attempt as a fatal {@code classification_error}.
+     */
     public Outcome classify(UpstreamExchange exchange, AnswerReader provider) {
-        if (exchange instanceof UpstreamExchange.Response response) {
-            return classifyResponse(response, provider);
+        try {
+            if (exchange instanceof UpstreamExchange.Response response) {
+                return classifyResponse(response, provider);
+            }
+            if (exchange instanceof UpstreamExchange.NotSent notSent) {
+                return notSent(notSent);
+            }
+            return classifyFailure((UpstreamExchange.Failure) exchange);
+        } catch (RuntimeException e) {
+            return Outcome.fatalTransport("classification_error", e.getClass().getSimpleName(), exchange.startedAt(),
+                    exchange.latency());
         }
-        return classifyFailure((UpstreamExchange.Failure) exchange);
+    }
+
+    private static Outcome notSent(UpstreamExchange.NotSent notSent) {
+        return switch (notSent.why()) {
+            case UNSENDABLE_REQUEST -> Outcome.fatal("unsendable_request", 400, notSent.detail());
+            case UNUSABLE_CREDENTIAL -> Outcome.skippedAuth(notSent.detail());
+        };
     }
 
     private Outcome classifyResponse(UpstreamExchange.Response response, AnswerReader provider) {

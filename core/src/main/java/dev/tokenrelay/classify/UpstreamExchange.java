@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What one upstream call produced before classification: a response, or the failure that stood
- * in for one.
+ * What one upstream call produced before classification: a response, the failure that stood in
+ * for one, or the reason no call was sent.
  */
 public sealed interface UpstreamExchange {
 
@@ -39,4 +39,29 @@ public sealed interface UpstreamExchange {
 
     /** No usable response: connect error, reset, timeout, cancellation. */
     record Failure(Throwable cause, Instant startedAt, Duration latency) implements UpstreamExchange {}
+
+    /** No call was sent. {@code detail} is for people and never holds a credential. */
+    record NotSent(Why why, String detail, Instant startedAt) implements UpstreamExchange {
+
+        @Override
+        public Duration latency() {
+            return Duration.ZERO;
+        }
+    }
+
+    /** Why no call was sent. */
+    enum Why {
+        /** The request cannot be written in this provider's format: no account can send it. */
+        UNSENDABLE_REQUEST,
+        /** The account's credential turned out unusable (a refresh refused for good). */
+        UNUSABLE_CREDENTIAL
+    }
+
+    static NotSent unsendable(String detail, Instant startedAt) {
+        return new NotSent(Why.UNSENDABLE_REQUEST, detail, startedAt);
+    }
+
+    static NotSent noCredential(String reason, Instant startedAt) {
+        return new NotSent(Why.UNUSABLE_CREDENTIAL, reason, startedAt);
+    }
 }

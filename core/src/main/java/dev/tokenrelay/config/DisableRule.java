@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import java.time.Duration;
 
 /**
- * The optional rule that takes a failing account out of rotation (design section 3, account
+ * The optional rule that takes a failing account out of rotation (docs/design.md, section 3, account
  * health): after {@code afterFailures} failures counted in a window of {@code within} from the
  * first of them, with no success in between, the account is disabled. After {@code probeAfter} it
  * is probed: it takes one call at a time, the first success enables it again, and a failure

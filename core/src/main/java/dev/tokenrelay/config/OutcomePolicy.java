@@ -11,7 +11,7 @@ import java.util.Set;
 
 /**
  * How an attempt's response is turned into an outcome, and when an account cools down
- * (design section 3).
+ * (docs/design.md, section 3).
  *
  * <p>A non-2xx status in {@code retryableStatuses} makes the attempt RETRYABLE; any other non-2xx
  * status is a final answer (a "non-2xx success"). A 2xx is SUCCESS unless a content check finds it
@@ -69,7 +69,7 @@ public record OutcomePolicy(StatusSet retryableStatuses, StatusSet cooldownStatu
         }
     }
 
-    /** The policy of design section 3. */
+    /** The policy of docs/design.md, section 3. */
     public static OutcomePolicy defaults() {
         return DEFAULTS;
     }

@@ -94,6 +94,11 @@ public record TokenRelayConfig(KafkaSettings kafka, TopicsConfig topics, Process
         return account;
     }
 
+    /** The in-flight limit of an account: its own, else the processor's default. */
+    public int maxInFlight(AccountConfig account) {
+        return account.maxInFlight() != null ? account.maxInFlight() : processor.defaultMaxInFlight();
+    }
+
     /**
      * The pools a request for {@code pool} goes through: {@code pool}, then its fallback, then
      * the fallback's fallback, and so on.

@@ -30,7 +30,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.DoubleSupplier;
 
 /**
- * The failover rule (design section 3, token_proxy PR #223): decided from the classified outcome,
+ * The failover rule (docs/design.md, section 3, token_proxy PR #223): decided from the classified outcome,
  * never from the raw status alone.
  * <ul>
  *   <li>SUCCESS with a 2xx status: the result.</li>
@@ -207,7 +207,7 @@ public final class FailoverDecider {
     }
 
     /**
-     * No account is left (design section 3): the last retryable upstream response is passed through
+     * No account is left (docs/design.md, section 3): the last retryable upstream response is passed through
      * with its status; else 503 when every account was cooling or none had a usable credential,
      * 504 after a timeout, 502 otherwise. Accounts skipped for want of a credential are named.
      *

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Choosing the next account (design section 3). */
+/** Choosing the next account (docs/design.md, section 3). */
 class AccountSelectorTest {
 
     private static final Instant NOW = Instant.parse("2025-01-01T12:00:00Z");

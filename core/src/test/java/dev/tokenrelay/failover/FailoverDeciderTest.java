@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The failover rule of design section 3. */
+/** The failover rule of docs/design.md, section 3. */
 class FailoverDeciderTest {
 
     private static final Instant NOW = Instant.parse("2025-01-01T12:00:00Z");

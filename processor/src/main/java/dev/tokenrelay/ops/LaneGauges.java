@@ -1,5 +1,6 @@
 package dev.tokenrelay.ops;
 
+import dev.tokenrelay.metrics.PipelineMetrics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -2,6 +2,7 @@ package dev.tokenrelay.ops;
 
 import dev.tokenrelay.accounts.CredentialCheck;
 import dev.tokenrelay.config.OperationsSettings;
+import dev.tokenrelay.metrics.PipelineMetrics;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;

@@ -3,6 +3,7 @@ package dev.tokenrelay.ops;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenrelay.accounts.AccountHealth;
 import dev.tokenrelay.classify.Outcome;
+import dev.tokenrelay.metrics.PipelineMetrics;
 import dev.tokenrelay.schema.ChatResult;
 import dev.tokenrelay.schema.TrailEntry;
 import io.micrometer.core.instrument.Counter;

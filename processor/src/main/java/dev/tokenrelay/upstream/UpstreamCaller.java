@@ -1,7 +1,6 @@
 package dev.tokenrelay.upstream;
 
-import dev.tokenrelay.classify.Outcome;
-import dev.tokenrelay.classify.OutcomeClassifier;
+import dev.tokenrelay.classify.UpstreamCall;
 import dev.tokenrelay.classify.UpstreamExchange;
 import dev.tokenrelay.config.AccountConfig;
 import dev.tokenrelay.config.TokenRelayConfig;
@@ -39,8 +38,9 @@ import org.apache.hc.core5.util.Timeout;
 
 /**
  * The one wrapper around every upstream call: resolves the account's credential, builds the
- * provider's request, sends it without blocking the caller, and turns the HTTP exchange into an
- * {@link Outcome}. The returned future never completes exceptionally.
+ * provider's request, sends it without blocking the caller, and turns what happened into an
+ * {@link UpstreamExchange}: a response, a transport failure, or the reason nothing was sent.
+ * Classifying it is dispatch's part; the provider that reads its answer comes with the call.
  *
  * <p>One instance serves every stream task of a processor; it is thread-safe.
  */
@@ -52,17 +52,14 @@ public final class UpstreamCaller implements AutoCloseable {
     private final Credentials accountCredentials;
     private final Map<AccountConfig, CredentialSource> credentials;
     private final Providers providers;
-    private final OutcomeClassifier classifier;
     private final Clock clock;
 
     UpstreamCaller(CloseableHttpAsyncClient client, Credentials accountCredentials,
-            Map<AccountConfig, CredentialSource> credentials, Providers providers, OutcomeClassifier classifier,
-            Clock clock) {
+            Map<AccountConfig, CredentialSource> credentials, Providers providers, Clock clock) {
         this.client = client;
         this.accountCredentials = accountCredentials;
         this.credentials = credentials;
         this.providers = providers;
-        this.classifier = classifier;
         this.clock = clock;
     }
 
@@ -75,7 +72,7 @@ public final class UpstreamCaller implements AutoCloseable {
         Map<HttpHost, Timeout> connectTimeouts = new HashMap<>();
         for (AccountConfig account : config.accounts().values()) {
             providers.get(account.provider());
-            totalInFlight += maxInFlight(config, account);
+            totalInFlight += config.maxInFlight(account);
             HttpHost host = HttpHost.create(account.baseUrl());
             Timeout timeout = Timeout.of(account.connectTimeout());
             connectTimeouts.merge(host, timeout, (a, b) -> a.compareTo(b) >= 0 ? a : b);
@@ -103,8 +100,7 @@ public final class UpstreamCaller implements AutoCloseable {
         Credentials accounts = Credentials.of(config, client, clock);
         Map<AccountConfig, CredentialSource> credentials = new HashMap<>();
         config.accounts().forEach((id, account) -> credentials.put(account, accounts.source(id)));
-        return new UpstreamCaller(client, accounts, credentials, providers, new OutcomeClassifier(config.policy(), clock),
-                clock);
+        return new UpstreamCaller(client, accounts, credentials, providers, clock);
     }
 
     /** The accounts' credentials, and which accounts have no usable one (not to be chosen). */
@@ -117,53 +113,52 @@ public final class UpstreamCaller implements AutoCloseable {
         return clock;
     }
 
-    /** The in-flight limit of an account: its own, else the processor's default. */
-    public static int maxInFlight(TokenRelayConfig config, AccountConfig account) {
-        return account.maxInFlight() != null ? account.maxInFlight() : config.processor().defaultMaxInFlight();
-    }
-
     /**
-     * Starts a call. The future completes on an HTTP client thread; callers must hand the outcome to
-     * their own thread rather than touch state from the callback.
+     * Starts a call. Its exchange completes on an HTTP client thread (never exceptionally);
+     * callers must hand what they make of it to their own thread rather than touch state from
+     * the callback.
      */
-    public Call call(AccountConfig account, ChatRequest request) {
+    public UpstreamCall call(AccountConfig account, ChatRequest request) {
         CredentialSource source = credentials.getOrDefault(account, NO_CREDENTIAL);
         Provider provider = providers.get(account.provider());
         Instant startedAt = clock.instant();
         long startNanos = System.nanoTime();
         AtomicReference<Future<?>> handle = new AtomicReference<>();
-        CompletableFuture<Outcome> outcome = source.current().thenCompose(credential -> {
+        CompletableFuture<UpstreamExchange> exchange = source.current().thenCompose(credential -> {
             if (credential instanceof Credential.Unusable unusable) {
-                return CompletableFuture.completedFuture(Outcome.skippedAuth(unusable.reason()));
+                return CompletableFuture.completedFuture(UpstreamExchange.noCredential(unusable.reason(), startedAt));
             }
             return attempt(account, request, provider, credential, startedAt, startNanos, handle)
-                    .thenCompose(exchange -> {
-                        if (exchange instanceof UpstreamExchange.Response response && response.status() == 401) {
+                    .thenCompose(first -> {
+                        if (first instanceof UpstreamExchange.Response response && response.status() == 401) {
                             // A refreshable token gets one refresh and one more try on the same account.
                             return source.afterRejection(credential).thenCompose(renewed -> renewed.isEmpty()
-                                    ? CompletableFuture.completedFuture(exchange)
+                                    ? CompletableFuture.completedFuture(first)
                                     : attempt(account, request, provider, renewed.get(), startedAt, startNanos, handle));
                         }
-                        return CompletableFuture.completedFuture(exchange);
-                    })
-                    .thenApply(exchange -> classify(exchange, provider));
+                        return CompletableFuture.completedFuture(first);
+                    });
         });
         // The response timeout of HttpClient is an inactivity timeout; this bounds the whole call.
-        CompletableFuture<Outcome> bounded = outcome
+        CompletableFuture<UpstreamExchange> bounded = exchange
                 .orTimeout(account.responseTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .exceptionally(failure -> {
-                    Future<?> inFlight = handle.get();
-                    if (inFlight != null) {
-                        inFlight.cancel(true);
-                    }
+                    cancel(handle);
                     Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                             ? failure.getCause() : failure;
                     Throwable reported = cause instanceof TimeoutException
                             ? new TimeoutException("no complete answer within " + account.responseTimeout()) : cause;
-                    return classify(new UpstreamExchange.Failure(reported, startedAt,
-                            Duration.ofNanos(System.nanoTime() - startNanos)), provider);
+                    return new UpstreamExchange.Failure(reported, startedAt,
+                            Duration.ofNanos(System.nanoTime() - startNanos));
                 });
-        return new Call(bounded, handle);
+        return new UpstreamCall(bounded, provider, () -> cancel(handle));
+    }
+
+    private static void cancel(AtomicReference<Future<?>> handle) {
+        Future<?> inFlight = handle.get();
+        if (inFlight != null) {
+            inFlight.cancel(true);
+        }
     }
 
     /** One HTTP exchange with the account; completes with the response or the failure, never exceptionally. */
@@ -174,7 +169,7 @@ public final class UpstreamCaller implements AutoCloseable {
             httpRequest = provider.toHttpRequest(account, request, account.upstreamModel(request.model()),
                     credential.valueOrNull());
         } catch (UnsendableRequestException e) {
-            return CompletableFuture.failedFuture(e);
+            return CompletableFuture.completedFuture(UpstreamExchange.unsendable(e.getMessage(), startedAt));
         }
         account.headers().forEach((name, value) -> {
             if (!httpRequest.containsHeader(name)) {
@@ -218,38 +213,8 @@ public final class UpstreamCaller implements AutoCloseable {
         return exchange;
     }
 
-    private Outcome classify(UpstreamExchange exchange, Provider provider) {
-        if (exchange instanceof UpstreamExchange.Failure failure
-                && failure.cause() instanceof UnsendableRequestException unsendable) {
-            return Outcome.fatal("unsendable_request", 400, unsendable.getMessage());
-        }
-        try {
-            return classifier.classify(exchange, provider);
-        } catch (RuntimeException e) {
-            return Outcome.fatalTransport("classification_error", e.getClass().getSimpleName(), exchange.startedAt(),
-                    exchange.latency());
-        }
-    }
-
     @Override
     public void close() {
         client.close(CloseMode.GRACEFUL);
-    }
-
-    /** A started call: its outcome, and a handle to abandon it. */
-    public record Call(CompletableFuture<Outcome> outcome, AtomicReference<Future<?>> handle) {
-
-        /** A call that ended before it started, e.g. for an account that is not configured. */
-        public static Call done(Outcome outcome) {
-            return new Call(CompletableFuture.completedFuture(outcome), new AtomicReference<>());
-        }
-
-        /** Abandons the call; its outcome completes as cancelled and should be ignored. */
-        public void cancel() {
-            Future<?> inFlight = handle.get();
-            if (inFlight != null) {
-                inFlight.cancel(true);
-            }
-        }
     }
 }

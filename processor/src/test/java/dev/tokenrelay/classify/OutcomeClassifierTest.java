@@ -34,7 +34,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The outcome table of design section 3, with the default policy and the OpenAI chat provider. */
+/** The outcome table of docs/design.md, section 3, with the default policy and the OpenAI chat provider. */
 class OutcomeClassifierTest {
 
     private static final Instant NOW = Instant.parse("2015-10-21T07:27:30Z");

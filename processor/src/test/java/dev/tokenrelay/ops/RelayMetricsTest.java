@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenrelay.accounts.AccountHealth;
 import dev.tokenrelay.classify.Outcome;
+import dev.tokenrelay.metrics.PipelineMetrics;
 import dev.tokenrelay.ops.scrape.PrometheusText;
 import dev.tokenrelay.schema.ChatResult;
 import dev.tokenrelay.schema.JsonCodec;

@@ -1,7 +1,7 @@
 package dev.tokenrelay.schema;
 
 /**
- * How one attempt ended (design section 3). Written to topics by name, never by ordinal.
+ * How one attempt ended (docs/design.md, section 3). Written to topics by name, never by ordinal.
  */
 public enum OutcomeKind {
     /** A usable answer: a 2xx that passed the content checks, or a non-2xx status not in the retryable list. */

@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Every account's credential source, and which accounts have no usable credential: those are not
- * chosen (design section 3), and {@link #warnAtStart()} names them once when the processor starts.
+ * chosen (docs/design.md, section 3), and {@link #warnAtStart()} names them once when the processor starts.
  *
  * <p>When it is checked: at creation, then again when selection asks about an account whose
  * answer is older than {@link #RECHECK}. A variable cannot change inside a running process, but a

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenrelay.classify.Outcome;
+import dev.tokenrelay.classify.OutcomeClassifier;
+import dev.tokenrelay.classify.UpstreamCall;
 import dev.tokenrelay.config.ConfigLoader;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.schema.JsonCodec;
@@ -162,7 +164,8 @@ class OAuthTokensIT {
 
     private Outcome send(TokenRelayConfig config) throws Exception {
         caller = UpstreamCaller.create(config, Providers.builtIn(), Clock.systemUTC());
-        return caller.call(config.account("codex"), RelayHarness.request("oauth-1", null, null))
-                .outcome().get(30, TimeUnit.SECONDS);
+        UpstreamCall call = caller.call(config.account("codex"), RelayHarness.request("oauth-1", null, null));
+        return new OutcomeClassifier(config.policy(), Clock.systemUTC())
+                .classify(call.exchange().get(30, TimeUnit.SECONDS), call.reader());
     }
 }

@@ -1,4 +1,4 @@
-package dev.tokenrelay.ops;
+package dev.tokenrelay.metrics;
 
 import dev.tokenrelay.accounts.AccountHealth;
 import dev.tokenrelay.classify.Outcome;

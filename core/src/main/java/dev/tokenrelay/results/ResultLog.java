@@ -1,4 +1,4 @@
-package dev.tokenrelay.ops;
+package dev.tokenrelay.results;
 
 import dev.tokenrelay.schema.ChatResult;
 import dev.tokenrelay.schema.TrailEntry;

@@ -1,4 +1,4 @@
-package dev.tokenrelay.ops;
+package dev.tokenrelay.results;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
