@@ -23,6 +23,11 @@ import org.slf4j.LoggerFactory;
  * noting when each record became readable. Values are kept as bytes and parsed only after the
  * measured stretch, so that the reader's own work competes as little as possible with the
  * processor for the machine's cores.
+ *
+ * <p>It keeps its own consumer rather than the project's {@code TopicReader}, because it does
+ * something else: it follows the topic live, on its own thread, while the load runs, with a short
+ * fetch wait and large polls, and stamps each poll's records with the time the poll returned. It
+ * never reads to an end.
  */
 final class ResultReader implements AutoCloseable {
 

@@ -12,6 +12,7 @@ import dev.tokenrelay.config.ConfigException;
 import dev.tokenrelay.config.ConfigLoader;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.kafka.KafkaClients;
+import dev.tokenrelay.kafka.TopicReader;
 import dev.tokenrelay.kafka.Topics;
 import dev.tokenrelay.schema.AttemptOutcome;
 import dev.tokenrelay.schema.ChatRequest;
@@ -44,16 +45,11 @@ import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Deserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -235,27 +231,17 @@ public final class ChaosCommand implements Callable<Integer> {
 
     private static <V> List<V> readAll(KafkaClients clients, String topic, Deserializer<V> deserializer,
             Predicate<String> ours, Function<V, String> id) {
-        Map<String, Object> settings = clients.consumer("tokenrelay-chaos-audit", Map.of(
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false));
-        try (KafkaConsumer<String, V> consumer = new KafkaConsumer<>(settings, new StringDeserializer(), deserializer)) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic, FINAL_READ).stream()
-                    .map(info -> new TopicPartition(topic, info.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+        try (TopicReader<V> reader = new TopicReader<>(clients.consumer("tokenrelay-chaos-audit", Map.of()), topic,
+                deserializer, FINAL_READ)) {
             List<V> records = new ArrayList<>();
-            Instant deadline = Instant.now().plus(FINAL_READ);
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p))) {
-                if (Instant.now().isAfter(deadline)) {
-                    throw new IllegalStateException(topic + " could not be read to its end within " + FINAL_READ);
+            reader.readTo(reader.endOffsets(), record -> {
+                if (record.value() != null && ours.test(id.apply(record.value()))) {
+                    records.add(record.value());
                 }
-                for (ConsumerRecord<String, V> record : consumer.poll(Duration.ofMillis(200))) {
-                    if (record.value() != null && ours.test(id.apply(record.value()))) {
-                        records.add(record.value());
-                    }
-                }
-            }
+            }, () -> { }, FINAL_READ);
             return records;
+        } catch (TopicReader.StalledException e) {
+            throw new IllegalStateException(topic + " could not be read to its end within " + FINAL_READ);
         }
     }
 
@@ -268,7 +254,7 @@ public final class ChaosCommand implements Callable<Integer> {
         private final String pool;
         private final KafkaProducer<String, byte[]> producer;
         private final Set<String> answered = new HashSet<>();
-        private KafkaConsumer<String, ChatResult> results;
+        private TopicReader<ChatResult> results;
 
         RunClient(KafkaClients clients, TokenRelayConfig config, String runId, String model, String pool) {
             this.clients = clients;
@@ -302,26 +288,17 @@ public final class ChaosCommand implements Callable<Integer> {
         @Override
         public void awaitResults(int count) {
             if (results == null) {
-                Map<String, Object> settings = clients.consumer("tokenrelay-chaos-progress", Map.of(
-                        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false));
-                results = new KafkaConsumer<>(settings, new StringDeserializer(), Topics.RESULTS.deserializer());
-                String topic = config.topics().results().name();
-                List<TopicPartition> partitions = results.partitionsFor(topic, RESULTS_WAIT).stream()
-                        .map(info -> new TopicPartition(topic, info.partition())).toList();
-                results.assign(partitions);
-                results.seekToBeginning(partitions);
+                results = new TopicReader<>(clients.consumer("tokenrelay-chaos-progress", Map.of()),
+                        config.topics().results().name(), Topics.RESULTS.deserializer(), RESULTS_WAIT);
             }
-            Instant deadline = Instant.now().plus(RESULTS_WAIT);
-            while (answered.size() < count) {
-                if (Instant.now().isAfter(deadline)) {
-                    throw new IllegalStateException(answered.size() + " of the " + count + " results awaited arrived within "
-                            + RESULTS_WAIT);
+            boolean arrived = results.readUntil(() -> answered.size() >= count, RESULTS_WAIT, record -> {
+                if (record.key() != null && record.key().startsWith(runId + "-")) {
+                    answered.add(record.key());
                 }
-                for (ConsumerRecord<String, ChatResult> record : results.poll(Duration.ofMillis(200))) {
-                    if (record.key() != null && record.key().startsWith(runId + "-")) {
-                        answered.add(record.key());
-                    }
-                }
+            }, () -> { });
+            if (!arrived) {
+                throw new IllegalStateException(answered.size() + " of the " + count + " results awaited arrived within "
+                        + RESULTS_WAIT);
             }
         }
 

@@ -49,7 +49,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--requests", defaultValue = "36", description = "How many requests to submit (default: ${DEFAULT-VALUE}).")
     int requests;
 
-    @Option(names = "--timeout", defaultValue = "PT60S", description = "How long to wait for every result (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--timeout", defaultValue = "60s", converter = DurationConverter.class, paramLabel = "DURATION", description = "How long to wait for every result (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
     @Spec

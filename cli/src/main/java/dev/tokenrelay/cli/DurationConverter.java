@@ -6,8 +6,9 @@ import picocli.CommandLine;
 
 /**
  * Durations on the command line as in the configuration ({@link Durations}: {@code 250ms},
- * {@code 1s}, {@code 2m}, {@code PT1S}...), and {@code 0}, which options such as
- * {@code --latency} need.
+ * {@code 1s}, {@code 1h30m}, {@code PT1S}...), and {@code 0}, which options such as
+ * {@code --latency} need. Every option typed {@link Duration} names it, so that no command reads
+ * a duration its own way.
  */
 final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
 

@@ -20,7 +20,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
@@ -131,10 +130,13 @@ public final class ReplayCommand implements Callable<Integer> {
                 account, pool, new HashSet<>(ids), defaultPool);
         String deadLetterTopic = kafka.topics().deadLetter().name();
         String requestsTopic = kafka.topics().requests().name();
-        Map<String, Integer> partitions = dryRun ? kafka.requireTopics(deadLetterTopic)
-                : kafka.requireTopics(deadLetterTopic, requestsTopic);
+        if (dryRun) {
+            kafka.requireTopics(deadLetterTopic);
+        } else {
+            kafka.requireTopics(deadLetterTopic, requestsTopic);
+        }
 
-        DeadLetters read = DeadLetters.read(kafka, deadLetterTopic, partitions.get(deadLetterTopic), from,
+        DeadLetters read = DeadLetters.read(kafka, deadLetterTopic, from,
                 new Progress(err, terminal, "reading dead letters"));
         ReplaySelection selection = ReplaySelection.select(read.letters(), filter,
                 new ReplaySelection.Changes(unpin, toPool), now);

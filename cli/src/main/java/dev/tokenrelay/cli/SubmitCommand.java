@@ -12,7 +12,6 @@ import dev.tokenrelay.tools.ResultFormat;
 import dev.tokenrelay.tools.ResultWaiter;
 import dev.tokenrelay.tools.ResultWriter;
 import dev.tokenrelay.tools.StopOnSignal;
-import dev.tokenrelay.tools.TimeArguments;
 import dev.tokenrelay.tools.ToolException;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -33,6 +32,7 @@ import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -74,9 +74,9 @@ public final class SubmitCommand implements Callable<Integer> {
     @Option(names = "--wait", description = "Wait for the result of every request sent, and write the results out.")
     boolean await;
 
-    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10m",
-            description = "With --wait: how long to wait for the results, e.g. 90s, 10m, 1h (default: ${DEFAULT-VALUE}).")
-    String timeout;
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10m", converter = DurationConverter.class,
+            description = "With --wait: how long to wait for the results, e.g. 90s, 10m, 1h30m (default: ${DEFAULT-VALUE}).")
+    Duration timeout;
 
     @Option(names = "--format", paramLabel = "jsonl|batch",
             description = "With --wait: jsonl (the results as on the results topic, the default) or batch (OpenAI Batch output lines).")
@@ -102,7 +102,9 @@ public final class SubmitCommand implements Callable<Integer> {
     }
 
     private int submit(PrintWriter out, PrintWriter err) {
-        Duration waitFor = TimeArguments.duration("--timeout", timeout);
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw ToolException.usage("--timeout: must be longer than zero, got '" + typedTimeout() + "'");
+        }
         ResultFormat resultFormat = format == null ? ResultFormat.JSONL : ResultFormat.of(format);
         if (!await && (format != null || output != null)) {
             throw ToolException.usage("--format and --output describe the results of --wait: add --wait, or leave them out");
@@ -121,13 +123,16 @@ public final class SubmitCommand implements Callable<Integer> {
         }
         String requestsTopic = kafka.topics().requests().name();
         String resultsTopic = kafka.topics().results().name();
-        Map<String, Integer> partitions = await ? kafka.requireTopics(requestsTopic, resultsTopic)
-                : kafka.requireTopics(requestsTopic);
+        if (await) {
+            kafka.requireTopics(requestsTopic, resultsTopic);
+        } else {
+            kafka.requireTopics(requestsTopic);
+        }
         List<ChatRequest> toSend = requests.accepted().stream().map(ParsedLine.Accepted::request).toList();
         // Both opened before sending: the waiter reads the results topic from where it ends now, so no
         // result is missed, and an output file that cannot be written stops the command before it sends.
         try (ResultWriter writer = await ? ResultWriter.open(output, out, resultFormat) : null;
-                ResultWaiter waiter = await ? ResultWaiter.before(kafka, resultsTopic, partitions.get(resultsTopic)) : null) {
+                ResultWaiter waiter = await ? ResultWaiter.before(kafka, resultsTopic) : null) {
             RequestSender.Report sent = RequestSender.send(kafka, requestsTopic, toSend,
                     new Progress(err, terminal, "sending"));
             err.printf("submit: %s read, %d sent, %d invalid%s, to %s in %s (%s)%n", Progress.count(requests.lines(), "line"),
@@ -139,15 +144,14 @@ public final class SubmitCommand implements Callable<Integer> {
                         + sent.firstError() + ". Sending the file again is safe: the processor drops a request id "
                         + "(and generation) it has already seen");
             }
-            return await ? awaitResults(waiter, writer, sent.written(), waitFor, err) : 0;
+            return await ? awaitResults(waiter, writer, sent.written(), err) : 0;
         }
     }
 
-    private int awaitResults(ResultWaiter waiter, ResultWriter writer, List<ChatRequest> sent, Duration waitFor,
-            PrintWriter err) {
+    private int awaitResults(ResultWaiter waiter, ResultWriter writer, List<ChatRequest> sent, PrintWriter err) {
         ResultWaiter.Outcome outcome;
         try (StopOnSignal signal = StopOnSignal.install(waiter::stop)) {
-            outcome = waiter.await(sent, waitFor, writer::write, new Progress(err, terminal, "waiting for results"));
+            outcome = waiter.await(sent, timeout, writer::write, new Progress(err, terminal, "waiting for results"));
             err.printf("submit: %d of %d results in %s%s, written to %s%n", outcome.arrived(), sent.size(),
                     Progress.seconds(outcome.elapsed()),
                     statuses(outcome.statuses()), writer.destination());
@@ -166,9 +170,16 @@ public final class SubmitCommand implements Callable<Integer> {
             throw ToolException.failure("stopped waiting; no result yet for " + outcome.missing().size() + " of "
                     + sent.size() + " requests: " + ids + more);
         }
-        throw ToolException.failure("no result within " + timeout + " for " + outcome.missing().size() + " of "
+        throw ToolException.failure("no result within " + typedTimeout() + " for " + outcome.missing().size() + " of "
                 + sent.size() + " requests: " + ids + more + ". Is the processor running? A request whose id and "
                 + "generation it has seen before is dropped as a duplicate: give it a new id, or use replay");
+    }
+
+    /** The timeout as the user wrote it (or its default), so that messages quote it as written. */
+    private String typedTimeout() {
+        OptionSpec option = spec.findOption("--timeout");
+        List<String> typed = option.originalStringValues();
+        return typed.isEmpty() ? option.defaultValue() : typed.get(typed.size() - 1);
     }
 
     private RequestFile read() {

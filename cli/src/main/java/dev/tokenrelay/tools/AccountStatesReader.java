@@ -2,41 +2,35 @@ package dev.tokenrelay.tools;
 
 import dev.tokenrelay.kafka.KafkaClients;
 import dev.tokenrelay.kafka.KafkaProblems;
+import dev.tokenrelay.kafka.TopicReader;
 import dev.tokenrelay.kafka.Topics;
 import dev.tokenrelay.schema.AccountState;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
- * Reads the compacted accounts topic to its end, {@code read_committed} (the processor writes it
- * in transactions), keeping the latest state per account. {@link #readToEnd()} again reads only
- * what came since, so a watch does not re-read the topic.
+ * Reads the compacted accounts topic to its end (a {@link TopicReader}), keeping the latest state
+ * per account. {@link #readToEnd()} again reads only what came since, so a watch does not re-read
+ * the topic.
  */
 public final class AccountStatesReader implements AutoCloseable {
 
     private final String bootstrapServers;
     private final String topic;
     private final Duration timeout;
-    private final KafkaConsumer<String, byte[]> consumer;
+    private final TopicReader<byte[]> reader;
     private final Deserializer<AccountState> values = Topics.ACCOUNT_STATES.deserializer();
     private final Map<String, AccountState> states = new HashMap<>();
-    private List<TopicPartition> partitions;
 
     /**
      * @param clients the cluster, with the processor's client settings
@@ -52,18 +46,15 @@ public final class AccountStatesReader implements AutoCloseable {
         KafkaProblems.unreachable(bootstrapServers, origin, timeout).ifPresent(problem -> {
             throw new ReadException(problem);
         });
-        this.consumer = consumer(clients, timeout);
+        this.reader = reader(clients, topic, timeout);
     }
 
-    private static KafkaConsumer<String, byte[]> consumer(KafkaClients clients, Duration timeout) {
+    private static TopicReader<byte[]> reader(KafkaClients clients, String topic, Duration timeout) {
         Map<String, Object> settings = clients.consumer("tokenrelay-accounts",
                 Map.of(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()));
-        settings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        settings.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        settings.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         settings.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         try {
-            return new KafkaConsumer<>(settings, new StringDeserializer(), new ByteArrayDeserializer());
+            return new TopicReader<>(settings, topic, new ByteArrayDeserializer(), timeout);
         } catch (KafkaException e) {
             // e.g. a host name that does not resolve: the message says which
             throw new ReadException("cannot use bootstrap servers '" + clients.bootstrapServers() + "': "
@@ -79,20 +70,13 @@ public final class AccountStatesReader implements AutoCloseable {
      */
     public Map<String, AccountState> readToEnd() {
         try {
-            if (partitions == null) {
-                assign();
-            }
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
-            Instant deadline = Instant.now().plus(timeout);
-            while (!reached(end)) {
-                if (Instant.now().isAfter(deadline)) {
-                    throw new ReadException("timed out reading topic '" + topic + "' on " + bootstrapServers);
-                }
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(100))) {
-                    apply(record);
-                }
-            }
+            reader.readTo(reader.endOffsets(), this::apply, () -> { }, timeout);
             return Map.copyOf(states);
+        } catch (UnknownTopicOrPartitionException e) {
+            throw new ReadException("topic '" + topic + "' does not exist on " + bootstrapServers
+                    + ": has a processor with this configuration run yet?");
+        } catch (TopicReader.StalledException e) {
+            throw new ReadException("timed out reading topic '" + topic + "' on " + bootstrapServers);
         } catch (TimeoutException e) {
             throw new ReadException(KafkaProblems.noAnswer(bootstrapServers, timeout));
         } catch (AuthenticationException | AuthorizationException e) {
@@ -100,26 +84,6 @@ public final class AccountStatesReader implements AutoCloseable {
         } catch (KafkaException e) {
             throw new ReadException("cannot read topic '" + topic + "' on " + bootstrapServers + ": " + e.getMessage());
         }
-    }
-
-    private void assign() {
-        List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
-        if (infos == null || infos.isEmpty()) {
-            throw new ReadException("topic '" + topic + "' does not exist on " + bootstrapServers
-                    + ": has a processor with this configuration run yet?");
-        }
-        partitions = infos.stream().map(info -> new TopicPartition(topic, info.partition())).toList();
-        consumer.assign(partitions);
-        consumer.seekToBeginning(partitions);
-    }
-
-    private boolean reached(Map<TopicPartition, Long> end) {
-        for (TopicPartition partition : partitions) {
-            if (consumer.position(partition, timeout) < end.getOrDefault(partition, 0L)) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private void apply(ConsumerRecord<String, byte[]> record) {
@@ -142,7 +106,7 @@ public final class AccountStatesReader implements AutoCloseable {
 
     @Override
     public void close() {
-        consumer.close(CloseOptions.timeout(Duration.ofSeconds(2)));
+        reader.close();
     }
 
     /** The topic could not be read; the message says why, for people. */

@@ -6,6 +6,7 @@ import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.config.TopicsConfig;
 import dev.tokenrelay.kafka.KafkaClients;
 import dev.tokenrelay.kafka.KafkaProblems;
+import dev.tokenrelay.kafka.TopicReader;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,6 +28,7 @@ import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +46,8 @@ public final class Cluster {
 
     /** How long one Kafka operation of a tool may take before it is reported as a failure. */
     public static final Duration API_TIMEOUT = Duration.ofSeconds(10);
+    /** How long a bounded read of a topic may go without getting closer to its end before it gives up. */
+    public static final Duration READ_STALL = Duration.ofSeconds(30);
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
 
     private static final Logger LOG = LoggerFactory.getLogger(Cluster.class);
@@ -165,6 +169,20 @@ public final class Cluster {
         return settings;
     }
 
+    /**
+     * A reader of every partition of {@code topic}, from its beginning, with {@link #consumerConfig};
+     * its client's failures are for {@link #translate}.
+     *
+     * @throws ToolException when the settings do not make a consumer
+     */
+    public TopicReader<byte[]> reader(String topic, String clientId) {
+        try {
+            return new TopicReader<>(consumerConfig(clientId), topic, new ByteArrayDeserializer(), API_TIMEOUT);
+        } catch (KafkaException e) {
+            throw translate(e, topic);
+        }
+    }
+
     private Map<String, Object> adminConfig() {
         return clients.admin("tokenrelay-tools-admin", Map.of(
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) API_TIMEOUT.toMillis(),
@@ -230,11 +248,15 @@ public final class Cluster {
         return ToolException.failure(KafkaProblems.noAnswer(bootstrapServers + " (" + origin + ")", API_TIMEOUT));
     }
 
-    /** A Kafka client's exception as a message for people. */
+    /** A Kafka client's exception (or a reader's {@link TopicReader.StalledException}) as a message for people. */
     public ToolException translate(Throwable error, String topic) {
         LOG.debug("Kafka call failed", error);
         if (error instanceof org.apache.kafka.common.errors.TimeoutException) {
             return unreachable();
+        }
+        if (error instanceof TopicReader.StalledException stalled) {
+            return ToolException.failure("reading " + topic + " at " + bootstrapServers + " made no progress for "
+                    + stalled.stall().toSeconds() + " s: is the broker still reachable?");
         }
         String message = KafkaProblems.explain(error, bootstrapServers, API_TIMEOUT);
         boolean expected = error instanceof AuthorizationException || error instanceof AuthenticationException;

@@ -1,10 +1,12 @@
 package dev.tokenrelay.tools;
 
+import dev.tokenrelay.kafka.TopicReader;
 import dev.tokenrelay.schema.DeadLetter;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -25,16 +27,16 @@ public record DeadLetters(List<DeadLetter> letters, int unreadable) {
      *
      * @param since where to start: the first record written at or after it, or {@code null} for the beginning
      */
-    public static DeadLetters read(Cluster cluster, String topic, int partitions, Instant since, Progress progress) {
+    public static DeadLetters read(Cluster cluster, String topic, Instant since, Progress progress) {
         List<DeadLetter> letters = new ArrayList<>();
         int[] unreadable = {0};
-        try (TopicScan scan = TopicScan.open(cluster, topic, partitions, "tokenrelay-replay")) {
-            Map<TopicPartition, Long> ends = scan.endOffsets();
+        try (TopicReader<byte[]> reader = cluster.reader(topic, "tokenrelay-replay")) {
+            Map<TopicPartition, Long> ends = reader.endOffsets();
             if (since != null) {
-                scan.fromTime(since);
+                reader.fromTime(since);
             }
-            long total = scan.remaining(ends);
-            scan.readTo(ends, record -> {
+            long total = reader.remaining(ends);
+            reader.readTo(ends, record -> {
                 DeadLetter letter = Records.deadLetter(record.value());
                 if (letter == null) {
                     unreadable[0]++;
@@ -45,7 +47,9 @@ public record DeadLetters(List<DeadLetter> letters, int unreadable) {
                 } else {
                     letters.add(letter);
                 }
-            }, () -> progress.update(letters.size() + unreadable[0], total, ""));
+            }, () -> progress.update(letters.size() + unreadable[0], total, ""), Cluster.READ_STALL);
+        } catch (KafkaException e) {
+            throw cluster.translate(e, topic);
         }
         progress.finish();
         return new DeadLetters(letters, unreadable[0]);

@@ -1,9 +1,11 @@
 package dev.tokenrelay.tools;
 
+import dev.tokenrelay.kafka.TopicReader;
 import dev.tokenrelay.schema.ChatResult;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -25,7 +27,7 @@ public final class ResultQuery {
     private final Cluster cluster;
     private final ResultFilter filter;
     private final boolean latestOnly;
-    private volatile TopicScan scan;
+    private volatile TopicReader<byte[]> reader;
     private volatile boolean stopRequested;
 
     /**
@@ -48,12 +50,12 @@ public final class ResultQuery {
      */
     public Summary run(Instant since, boolean fromBeginning, boolean follow, ResultWriter writer) {
         String topic = cluster.topics().results().name();
-        int partitions = cluster.requireTopics(topic).get(topic);
+        cluster.requireTopics(topic);
         int[] read = {0};
         int[] unreadable = {0};
         Map<String, ChatResult> newest = new LinkedHashMap<>();
-        try (TopicScan opened = TopicScan.open(cluster, topic, partitions, "tokenrelay-results")) {
-            scan = opened;
+        try (TopicReader<byte[]> opened = cluster.reader(topic, "tokenrelay-results")) {
+            reader = opened;
             if (stopRequested) {
                 opened.stop();
             }
@@ -63,7 +65,7 @@ public final class ResultQuery {
             } else if (follow && !fromBeginning) {
                 opened.fromEnd();
             }
-            TopicScan.RecordHandler handler = record -> {
+            TopicReader.RecordHandler<byte[]> handler = record -> {
                 ChatResult result = Records.result(record.value());
                 if (result == null) {
                     unreadable[0]++;
@@ -84,19 +86,21 @@ public final class ResultQuery {
                 opened.follow(handler);
                 stopped = true;
             } else {
-                stopped = !opened.readTo(ends, handler, () -> { });
+                stopped = !opened.readTo(ends, handler, () -> { }, Cluster.READ_STALL);
             }
             newest.values().forEach(writer::write);
             return new Summary(read[0], writer.written(), unreadable[0], stopped);
+        } catch (KafkaException e) {
+            throw cluster.translate(e, topic);
         } finally {
-            scan = null;
+            reader = null;
         }
     }
 
     /** Ends the read in progress (from any thread, e.g. on Ctrl-C); what was read is still written. */
     public void stop() {
         stopRequested = true;
-        TopicScan current = scan;
+        TopicReader<byte[]> current = reader;
         if (current != null) {
             current.stop();
         }

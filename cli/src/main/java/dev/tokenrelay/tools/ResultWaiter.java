@@ -1,10 +1,10 @@
 package dev.tokenrelay.tools;
 
+import dev.tokenrelay.kafka.TopicReader;
 import dev.tokenrelay.schema.ChatRequest;
 import dev.tokenrelay.schema.ChatResult;
 import dev.tokenrelay.schema.ResultStatus;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -12,7 +12,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
-import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.KafkaException;
 
 /**
  * Waits for the results of requests just submitted. It takes the results topic's end offsets
@@ -55,21 +55,25 @@ public final class ResultWaiter implements AutoCloseable {
         }
     }
 
-    private final TopicScan scan;
+    private final Cluster cluster;
+    private final TopicReader<byte[]> reader;
 
-    private ResultWaiter(TopicScan scan) {
-        this.scan = scan;
+    private ResultWaiter(Cluster cluster, TopicReader<byte[]> reader) {
+        this.cluster = cluster;
+        this.reader = reader;
     }
 
     /** Opens the results topic and remembers where it ends now; call it before sending. */
-    public static ResultWaiter before(Cluster cluster, String resultsTopic, int partitions) {
-        TopicScan scan = TopicScan.open(cluster, resultsTopic, partitions, "tokenrelay-submit-wait");
+    public static ResultWaiter before(Cluster cluster, String resultsTopic) {
+        TopicReader<byte[]> reader = cluster.reader(resultsTopic, "tokenrelay-submit-wait");
         try {
-            Map<TopicPartition, Long> ends = scan.endOffsets();
-            scan.from(ends);
-            return new ResultWaiter(scan);
+            reader.fromEnd();
+            return new ResultWaiter(cluster, reader);
+        } catch (KafkaException e) {
+            reader.close();
+            throw cluster.translate(e, resultsTopic);
         } catch (RuntimeException e) {
-            scan.close();
+            reader.close();
             throw e;
         }
     }
@@ -86,27 +90,31 @@ public final class ResultWaiter implements AutoCloseable {
         long start = System.nanoTime();
         Map<ResultStatus, Integer> statuses = new EnumMap<>(ResultStatus.class);
         int[] unreadable = {0};
-        scan.readUntil(pending::isEmpty, Instant.now().plus(timeout), record -> {
-            ChatResult result = Records.result(record.value());
-            if (result == null) {
-                unreadable[0]++;
-            } else if (pending.remove(new Submission(result.id(), result.generation()))) {
-                statuses.merge(result.status(), 1, Integer::sum);
-                onResult.accept(result);
-            }
-        }, () -> progress.update(total - pending.size(), total, ""));
+        try {
+            reader.readUntil(pending::isEmpty, timeout, record -> {
+                ChatResult result = Records.result(record.value());
+                if (result == null) {
+                    unreadable[0]++;
+                } else if (pending.remove(new Submission(result.id(), result.generation()))) {
+                    statuses.merge(result.status(), 1, Integer::sum);
+                    onResult.accept(result);
+                }
+            }, () -> progress.update(total - pending.size(), total, ""));
+        } catch (KafkaException e) {
+            throw cluster.translate(e, reader.topic());
+        }
         progress.finish();
-        return new Outcome(total - pending.size(), pending, statuses, unreadable[0], scan.stopped(),
+        return new Outcome(total - pending.size(), pending, statuses, unreadable[0], reader.stopped(),
                 Duration.ofNanos(System.nanoTime() - start));
     }
 
     /** Ends the wait from another thread (Ctrl-C). */
     public void stop() {
-        scan.stop();
+        reader.stop();
     }
 
     @Override
     public void close() {
-        scan.close();
+        reader.close();
     }
 }

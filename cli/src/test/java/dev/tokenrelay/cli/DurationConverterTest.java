@@ -19,6 +19,7 @@ class DurationConverterTest {
         assertThat(converter.convert(" 2m ")).isEqualTo(Duration.ofMinutes(2));
         assertThat(converter.convert("7d")).isEqualTo(Duration.ofDays(7));
         assertThat(converter.convert("PT1S")).isEqualTo(Duration.ofSeconds(1));
+        assertThat(converter.convert("1h30m")).isEqualTo(Duration.ofMinutes(90));
     }
 
     @Test

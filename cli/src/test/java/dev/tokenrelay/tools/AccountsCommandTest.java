@@ -84,6 +84,19 @@ class AccountsCommandTest {
         assertThat(out.toString()).isEmpty();
     }
 
+    @Test
+    void shouldAcceptACompoundTimeout() throws IOException {
+        // Given a configuration whose broker refuses connections at once
+        Path config = write(CONFIG);
+
+        // When the command runs with a timeout written as hours and minutes
+        int exit = run("--config", config.toString(), "--timeout", "1h30m");
+
+        // Then the timeout is read (no usage error): the command gets as far as the broker
+        assertThat(err.toString()).doesNotContain("Invalid value").contains("cannot connect to Kafka at 127.0.0.1:1");
+        assertThat(exit).isEqualTo(1);
+    }
+
     private Path write(String yaml) throws IOException {
         return Files.writeString(dir.resolve("tokenrelay.yaml"), yaml);
     }

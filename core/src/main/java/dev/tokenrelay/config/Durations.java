@@ -10,8 +10,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads durations as people write them in YAML: {@code 500ms}, {@code 15s}, {@code 5m},
- * {@code 2h}, {@code 7d}, or ISO-8601 ({@code PT15S}).
+ * Reads durations as people write them, in YAML and on the command line: {@code 500ms},
+ * {@code 15s}, {@code 5m}, {@code 2h}, {@code 7d}, several of these in a row ({@code 1h30m},
+ * {@code 2m30s}), or ISO-8601 ({@code PT15S}). The one parser of a duration in the project.
  *
  * <p>Jackson's own java.time support (jackson-datatype-jsr310) reads ISO-8601 and bare numbers
  * only, and a bare number is exactly what this format refuses: {@code 15} could be seconds or
@@ -22,7 +23,8 @@ public final class Durations {
     /** How the accepted forms are described in error messages. */
     public static final String FORMS = "a duration like 500ms, 15s, 5m, 2h, 7d or PT15S";
 
-    private static final Pattern SHORT_FORM = Pattern.compile("(\\d+)(ms|s|m|h|d)");
+    private static final Pattern PART = Pattern.compile("(\\d+)(ms|s|m|h|d)");
+    private static final Pattern SHORT_FORM = Pattern.compile("(?:" + PART.pattern() + ")+");
 
     private Durations() {}
 
@@ -33,17 +35,21 @@ public final class Durations {
      */
     public static Duration parse(String text) {
         String trimmed = text.strip();
-        Matcher shortForm = SHORT_FORM.matcher(trimmed);
         try {
-            if (shortForm.matches()) {
-                long amount = Long.parseLong(shortForm.group(1));
-                return switch (shortForm.group(2)) {
-                    case "ms" -> Duration.ofMillis(amount);
-                    case "s" -> Duration.ofSeconds(amount);
-                    case "m" -> Duration.ofMinutes(amount);
-                    case "h" -> Duration.ofHours(amount);
-                    default -> Duration.ofDays(amount);
-                };
+            if (SHORT_FORM.matcher(trimmed).matches()) {
+                Duration sum = Duration.ZERO;
+                Matcher part = PART.matcher(trimmed);
+                while (part.find()) {
+                    long amount = Long.parseLong(part.group(1));
+                    sum = sum.plus(switch (part.group(2)) {
+                        case "ms" -> Duration.ofMillis(amount);
+                        case "s" -> Duration.ofSeconds(amount);
+                        case "m" -> Duration.ofMinutes(amount);
+                        case "h" -> Duration.ofHours(amount);
+                        default -> Duration.ofDays(amount);
+                    });
+                }
+                return sum;
             }
             if (trimmed.startsWith("P") || trimmed.startsWith("p")) {
                 return Duration.parse(trimmed);

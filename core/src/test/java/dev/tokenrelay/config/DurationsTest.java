@@ -23,10 +23,22 @@ class DurationsTest {
     }
 
     @Test
+    void shouldAddUpCompoundForms() {
+        // Given durations written as several units in a row
+        // When they are parsed, Then they are the sum of their parts
+        assertThat(Durations.parse("1h30m")).isEqualTo(Duration.ofMinutes(90));
+        assertThat(Durations.parse("2m30s")).isEqualTo(Duration.ofSeconds(150));
+        assertThat(Durations.parse("1s500ms")).isEqualTo(Duration.ofMillis(1500));
+        assertThat(Durations.parse("1d12h")).isEqualTo(Duration.ofHours(36));
+        assertThat(Durations.parse(" 1m1ms ")).isEqualTo(Duration.ofMillis(60_001));
+    }
+
+    @Test
     void shouldRejectAnythingElse() {
-        // Given texts without a unit, with an unknown unit, a fraction, a sign, or out of range
+        // Given texts without a unit, with an unknown unit, a fraction, a sign, a space between parts, or out of range
         // When they are parsed, Then each is rejected naming the text and the accepted forms
-        for (String text : new String[] {"15", "15 s", "15sec", "1.5s", "-5s", "", "PT", "99999999999999999999d"}) {
+        for (String text : new String[] {"15", "15 s", "15sec", "1.5s", "-5s", "", "PT", "99999999999999999999d",
+                "1h 30m", "1h30", "h30m", "1h-30m", "9223372036854775807d1d"}) {
             assertThatThrownBy(() -> Durations.parse(text)).as(text)
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageStartingWith("expected a duration like 500ms, 15s, 5m, 2h, 7d or PT15S, got '" + text + "'");
