@@ -27,6 +27,6 @@ class DurationConverterTest {
         // Given a number other than 0 with no unit / When it is converted / Then picocli gets a clear message
         assertThatThrownBy(() -> converter.convert("10"))
                 .isInstanceOf(CommandLine.TypeConversionException.class)
-                .hasMessage("expected a duration like 500ms, 15s, 5m, 2h, 7d or PT15S, got '10'");
+                .hasMessage("expected a duration like 500ms, 15s, 5m, 1h30m, 7d or PT15S, got '10'");
     }
 }

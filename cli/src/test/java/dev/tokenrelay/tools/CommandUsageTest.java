@@ -63,7 +63,7 @@ class CommandUsageTest {
         assertUsageError(Cli.run(new ResultsCommand(), "--bootstrap-servers", "localhost:9092", "--since", "yesterday"),
                 "--since: expected a time like 2025-01-31T12:00:00Z or a duration ago like 1h, got 'yesterday'");
         assertUsageError(Cli.run(new SubmitCommand(), "--bootstrap-servers", "localhost:9092", "--wait", "--timeout", "10", "-"),
-                "--timeout': expected a duration like 500ms, 15s, 5m, 2h, 7d or PT15S, got '10'");
+                "--timeout': expected a duration like 500ms, 15s, 5m, 1h30m, 7d or PT15S, got '10'");
         assertUsageError(Cli.run(new SubmitCommand(), "--bootstrap-servers", "localhost:9092", "--wait", "--timeout", "0s", "-"),
                 "--timeout: must be longer than zero, got '0s'");
     }

@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
 public final class Durations {
 
     /** How the accepted forms are described in error messages. */
-    public static final String FORMS = "a duration like 500ms, 15s, 5m, 2h, 7d or PT15S";
+    public static final String FORMS = "a duration like 500ms, 15s, 5m, 1h30m, 7d or PT15S";
 
     private static final Pattern PART = Pattern.compile("(\\d+)(ms|s|m|h|d)");
     private static final Pattern SHORT_FORM = Pattern.compile("(?:" + PART.pattern() + ")+");

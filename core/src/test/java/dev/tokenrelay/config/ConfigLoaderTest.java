@@ -380,9 +380,9 @@ class ConfigLoaderTest {
 
         // Then both name the path and the accepted forms
         assertThat(number).hasMessage("tokenrelay.yaml: processor.drainInterval: expected a duration like 500ms, "
-                + "15s, 5m, 2h, 7d or PT15S, got 10");
+                + "15s, 5m, 1h30m, 7d or PT15S, got 10");
         assertThat(unit).hasMessage("tokenrelay.yaml: processor.drainInterval: expected a duration like 500ms, "
-                + "15s, 5m, 2h, 7d or PT15S, got '10 sec'");
+                + "15s, 5m, 1h30m, 7d or PT15S, got '10 sec'");
     }
 
     @Test

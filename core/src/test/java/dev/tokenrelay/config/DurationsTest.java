@@ -41,7 +41,7 @@ class DurationsTest {
                 "1h 30m", "1h30", "h30m", "1h-30m", "9223372036854775807d1d"}) {
             assertThatThrownBy(() -> Durations.parse(text)).as(text)
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageStartingWith("expected a duration like 500ms, 15s, 5m, 2h, 7d or PT15S, got '" + text + "'");
+                    .hasMessageStartingWith("expected a duration like 500ms, 15s, 5m, 1h30m, 7d or PT15S, got '" + text + "'");
         }
     }
 }
