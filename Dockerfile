@@ -8,12 +8,19 @@
 
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
-# The poms first, so that a change of code alone does not fetch the dependencies again.
+# The poms first, so that a change of code alone does not fetch the dependencies again. The cli
+# module assembles the runnable jar at processor/target/tokenrelay.jar.
 COPY pom.xml ./
 COPY schemas/pom.xml schemas/
+COPY core/pom.xml core/
+COPY testkit/pom.xml testkit/
 COPY processor/pom.xml processor/
+COPY cli/pom.xml cli/
 COPY schemas/src schemas/src
+COPY core/src core/src
+COPY testkit/src testkit/src
 COPY processor/src processor/src
+COPY cli/src cli/src
 # The cache keeps ~/.m2 between builds (BuildKit, the default builder of Docker 23 and later).
 RUN --mount=type=cache,target=/root/.m2 mvn -B -q -DskipTests package
 

@@ -155,6 +155,23 @@ class DockerComposeTest {
         assertThat(lines).contains("EXPOSE " + config.ops().port());
     }
 
+    @Test
+    void shouldCopyEveryModuleOfTheBuildIntoTheImagesBuildStage() throws IOException {
+        // Given the modules of the parent pom
+        List<String> modules = Pattern.compile("<module>([^<]+)</module>")
+                .matcher(Files.readString(root.resolve("pom.xml"))).results().map(match -> match.group(1)).toList();
+        assertThat(modules).contains("core", "processor", "cli");
+
+        // Then the build stage copies each one's pom and sources, or the image's Maven build fails
+        List<String> lines = Files.readAllLines(root.resolve("Dockerfile"));
+        for (String module : modules) {
+            assertThat(lines).as("Dockerfile copies module %s", module)
+                    .contains("COPY " + module + "/pom.xml " + module + "/", "COPY " + module + "/src " + module + "/src");
+        }
+        // And the jar it runs is where the build writes it
+        assertThat(lines).anySatisfy(line -> assertThat(line).startsWith("COPY --from=build /src/processor/target/tokenrelay.jar "));
+    }
+
     /** The container paths mounted in {@code service}, with their sources (a named volume or a ./path). */
     private static Map<String, String> mounts(JsonNode service) {
         Map<String, String> mounts = new LinkedHashMap<>();
