@@ -8,10 +8,4 @@ import java.util.concurrent.CompletableFuture;
  *
  * @param cancel abandons the call; its exchange then completes as a cancelled failure
  */
-public record UpstreamCall(CompletableFuture<UpstreamExchange> exchange, AnswerReader reader, Runnable cancel) {
-
-    /** A call that produced {@code exchange} without waiting for anything, e.g. one never sent. */
-    public static UpstreamCall done(UpstreamExchange exchange, AnswerReader reader) {
-        return new UpstreamCall(CompletableFuture.completedFuture(exchange), reader, () -> {});
-    }
-}
+public record UpstreamCall(CompletableFuture<UpstreamExchange> exchange, AnswerReader reader, Runnable cancel) {}

@@ -195,11 +195,6 @@ public final class Dispatcher {
         completions.clear();
     }
 
-    /** Calls running now, for tests and metrics. */
-    public int inFlight() {
-        return inFlight.size();
-    }
-
     /** Puts a stored attempt in its lane: parked until its start time, or queued. */
     private void admit(String key, Attempt attempt, long seq) {
         if (attempt.deadline() != null) {
