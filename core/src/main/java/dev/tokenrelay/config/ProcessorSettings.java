@@ -13,9 +13,12 @@ import java.time.Duration;
  * @param shutdownTimeout how long a shutdown waits for in-flight work; default 30s
  * @param defaultDeadline how long a request that names no deadline may take from its arrival; default 1h
  * @param limits how large and how deep a request may be; defaults in {@link RequestLimits}
+ * @param queueWindow how many of an account's queued attempts a dispatch task holds decoded on the
+ *                    heap, ready to start; the rest of the queue waits in the task's store, so the
+ *                    heap does not grow with the backlog. {@code null}: the account's in-flight limit
  */
 public record ProcessorSettings(Duration dedupeRetention, Duration drainInterval, int defaultMaxInFlight,
-        Duration shutdownTimeout, Duration defaultDeadline, RequestLimits limits) {
+        Duration shutdownTimeout, Duration defaultDeadline, RequestLimits limits, Integer queueWindow) {
 
     /** Default {@link #dedupeRetention()}. */
     public static final Duration DEFAULT_DEDUPE_RETENTION = Duration.ofDays(7);
@@ -41,6 +44,15 @@ public record ProcessorSettings(Duration dedupeRetention, Duration drainInterval
         shutdownTimeout = Settings.positive(shutdownTimeout, DEFAULT_SHUTDOWN_TIMEOUT, "shutdownTimeout");
         defaultDeadline = Settings.positive(defaultDeadline, DEFAULT_DEADLINE, "defaultDeadline");
         limits = limits == null ? RequestLimits.defaults() : limits;
+        if (queueWindow != null && queueWindow < 1) {
+            throw new InvalidConfigException("queueWindow", "must be at least 1, got " + queueWindow);
+        }
+    }
+
+    /** The settings before the queue window existed: it follows each account's in-flight limit. */
+    public ProcessorSettings(Duration dedupeRetention, Duration drainInterval, int defaultMaxInFlight,
+            Duration shutdownTimeout, Duration defaultDeadline, RequestLimits limits) {
+        this(dedupeRetention, drainInterval, defaultMaxInFlight, shutdownTimeout, defaultDeadline, limits, null);
     }
 
     /** The settings before request limits existed; the limits take their defaults. */
@@ -61,9 +73,10 @@ public record ProcessorSettings(Duration dedupeRetention, Duration drainInterval
             @JsonProperty("defaultMaxInFlight") Integer defaultMaxInFlight,
             @JsonProperty("shutdownTimeout") Duration shutdownTimeout,
             @JsonProperty("defaultDeadline") Duration defaultDeadline,
-            @JsonProperty("limits") RequestLimits limits) {
+            @JsonProperty("limits") RequestLimits limits,
+            @JsonProperty("queueWindow") Integer queueWindow) {
         return new ProcessorSettings(dedupeRetention, drainInterval,
                 defaultMaxInFlight == null ? DEFAULT_MAX_IN_FLIGHT : defaultMaxInFlight, shutdownTimeout, defaultDeadline,
-                limits);
+                limits, queueWindow);
     }
 }

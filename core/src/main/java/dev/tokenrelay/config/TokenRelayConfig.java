@@ -99,6 +99,11 @@ public record TokenRelayConfig(KafkaSettings kafka, TopicsConfig topics, Process
         return account.maxInFlight() != null ? account.maxInFlight() : processor.defaultMaxInFlight();
     }
 
+    /** How many queued attempts of {@code account} a dispatch task keeps decoded, ready to start. */
+    public int queueWindow(AccountConfig account) {
+        return processor.queueWindow() != null ? processor.queueWindow() : maxInFlight(account);
+    }
+
     /**
      * The pools a request for {@code pool} goes through: {@code pool}, then its fallback, then
      * the fallback's fallback, and so on.

@@ -27,13 +27,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Queue;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -42,17 +40,25 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The decisions of one dispatch task (docs/design.md, section 2), in plain Java: which attempts to
- * start and when (in-flight and per-minute limits, cooldowns, parking, probes of disabled accounts,
- * deadlines), how each call's exchange is classified, and what each outcome emits (the outcome, the
- * account's health, the next attempt or the result). The dispatch stage adapts it to Kafka
- * Streams: it hands attempts over, runs {@link #drain()} on the stream thread, and stores and
- * forwards what this decides.
+ * start and when (priorities, in-flight and per-minute limits, cooldowns, parking, probes of
+ * disabled accounts, deadlines), how each call's exchange is classified, and what each outcome
+ * emits (the outcome, the account's health, the next attempt or the result). The dispatch stage
+ * adapts it to Kafka Streams: it hands attempts over, runs {@link #drain()} on the stream thread,
+ * and stores and forwards what this decides.
+ *
+ * <p>Memory: the queues live in the task's {@link Store}, ordered by account, priority and
+ * arrival ({@link QueueKeys}). The heap holds, per account, a window of at most
+ * {@link TokenRelayConfig#queueWindow} attempts ready to start (plus the oldest attempt of each
+ * lower priority, for the no-starvation rule of {@link Lane}) and the calls running; the drain
+ * tops the window up from the store. Parked attempts and deadlines are store entries ordered by
+ * time, read as they fall due. So a backlog of any size costs disk, not heap, and a restart reads
+ * only the window back.
  *
  * <p>Threads: {@link #recover}, {@link #accept}, {@link #drain()} and {@link #close()} run on the
- * stream thread. A call ends on whatever thread completes it (an HTTP client thread); that path
- * touches only the account's {@link Lane} (thread-safe) and the queue of completions, so a freed
- * slot starts the next queued attempt at once instead of waiting for the stream thread. Time comes
- * from the one injected {@link Clock}, to the millisecond.
+ * stream thread, the only one that touches the store. A call ends on whatever thread completes it
+ * (an HTTP client thread); that path touches only the account's {@link Lane} (thread-safe) and the
+ * queue of completions, so a freed slot starts the next attempt of the window at once instead of
+ * waiting for the stream thread. Time comes from the one injected {@link Clock}, to the millisecond.
  */
 public final class Dispatcher {
 
@@ -61,6 +67,12 @@ public final class Dispatcher {
     private static final ThreadLocal<Boolean> REFILLING = ThreadLocal.withInitial(() -> false);
     /** Stands for a call that ended before it was sent: there is nothing to abandon. */
     private static final UpstreamCall NOT_STARTED = new UpstreamCall(new CompletableFuture<>(), null, () -> {});
+    /** Sequences reserved in the store at a time: one write per this many attempts keeps them unique. */
+    private static final long SEQUENCE_BLOCK = 1 << 16;
+    /** The most parked or expired entries one drain reads, so that a burst is spread over drains. */
+    private static final int DUE_PER_DRAIN = 512;
+    /** The most entries one read of an account's queue returns. */
+    private static final int READ_BATCH = 256;
 
     /** Starts the call of an attempt; may run on the stream thread or on a thread ending another call. */
     @FunctionalInterface
@@ -68,11 +80,23 @@ public final class Dispatcher {
         UpstreamCall start(AccountConfig account, ChatRequest request);
     }
 
-    /** The durable copy of the attempts held here: written before a call starts, cleared when it ends. */
+    /**
+     * The task's durable, ordered store: keys sort as unsigned bytes (as RocksDB sorts them).
+     * Only the stream thread uses it.
+     */
     public interface Store {
-        void put(String key, PendingAttempt pending);
+        void put(byte[] key, byte[] value);
 
-        void delete(String key);
+        void delete(byte[] key);
+
+        /** The value under {@code key}, or {@code null}. */
+        byte[] get(byte[] key);
+
+        /** At most {@code limit} entries with {@code from <= key < to}, in key order. */
+        List<Entry> range(byte[] from, byte[] to, int limit);
+
+        /** One key and its value. */
+        record Entry(byte[] key, byte[] value) {}
     }
 
     /** Where emissions go, each stamped with the time it was decided at. */
@@ -93,16 +117,18 @@ public final class Dispatcher {
     private final AccountHealth health;
     private final AccountStates states;
     private final Map<String, Lane> lanes = new HashMap<>();
-    /** Calls started and not yet drained, by key; call-ending threads add to the queue below. */
-    private final Map<String, UpstreamCall> inFlight = new ConcurrentHashMap<>();
+    private final Map<String, Backlog> backlogs = new HashMap<>();
+    /** Calls started and not yet drained, by sequence; call-ending threads add to the queue below. */
+    private final Map<Long, UpstreamCall> inFlight = new ConcurrentHashMap<>();
     private final Queue<Completion> completions = new ConcurrentLinkedQueue<>();
     /** Account health this task last wrote; it owns these accounts, so this is newer than the table. */
     private final Map<String, AccountState> written = new HashMap<>();
-    /** Deadlines of the attempts held here; entries of attempts already gone are skipped when due. */
-    private final TreeSet<Due> deadlines = new TreeSet<>();
-    /** What the store holds, by key, so the hot path never reads (and decodes) from the store. */
-    private final Map<String, PendingAttempt> held = new HashMap<>();
+    /** The attempts on the heap (in a window, running, or ended and not yet drained), by sequence. */
+    private final Map<Long, Held> held = new HashMap<>();
+    /** Attempts of a cooling account that wait for it, by sequence, with when to decide again. */
+    private final Map<Long, Long> waitingForCooldown = new HashMap<>();
     private long sequence;
+    private long reserved;
     private volatile boolean closed;
 
     /**
@@ -126,61 +152,93 @@ public final class Dispatcher {
 
     /**
      * Takes back what the store held when this task started (after a restart or a rebalance):
-     * queued, parked or in flight, in their order of arrival; and starts what may start.
+     * every account's queue, its parked attempts and deadlines, in their order; and starts what may
+     * start. Only the accounts' windows are read, so this takes as long for a million queued
+     * attempts as for a hundred.
      *
-     * @return how many attempts were taken back
+     * @return how many accounts have attempts queued
      */
-    public int recover(Map<String, PendingAttempt> stored) {
-        List<Map.Entry<String, PendingAttempt>> pending = new ArrayList<>(stored.entrySet());
-        pending.sort(Comparator.comparingLong(entry -> entry.getValue().sequence()));
-        for (Map.Entry<String, PendingAttempt> entry : pending) {
-            PendingAttempt attempt = entry.getValue();
-            held.put(entry.getKey(), attempt.json() == null ? attempt
-                    : new PendingAttempt(attempt.attempt(), attempt.sequence()));
-            admit(entry.getKey(), attempt.attempt(), attempt.sequence());
-            sequence = Math.max(sequence, attempt.sequence() + 1);
+    public int recover() {
+        byte[] reservedBefore = store.get(QueueKeys.SEQUENCE);
+        sequence = reservedBefore == null ? 0 : QueueKeys.longOf(reservedBefore);
+        reserved = sequence;
+        String account = null;
+        List<Store.Entry> next;
+        while (!(next = store.range(QueueKeys.queuedAfter(account), QueueKeys.queuedEnd(), 1)).isEmpty()) {
+            account = QueueKeys.accountOf(next.get(0).key());
+            Backlog backlog = backlog(account);
+            backlog.onDisk = true;
+            byte[] count = store.get(QueueKeys.count(account));
+            backlog.count = count == null ? 0 : QueueKeys.longOf(count);
         }
+        int accounts = backlogs.size();
         Instant now = now();
-        new ArrayList<>(lanes.keySet()).forEach(account -> pump(account, now));
-        return pending.size();
+        releaseParked(now);
+        new ArrayList<>(backlogs.keySet()).forEach(id -> {
+            refill(id);
+            pump(id, now);
+        });
+        return accounts;
     }
 
     /**
-     * An attempt arrived: it is stored, queued (or parked until its start time) in its account's
-     * lane, and started if the account has room. A key already held is a duplicate and ignored.
+     * An attempt arrived: it is stored in its account's queue (or parked until its start time), put
+     * in the account's window if it belongs there, and started if the account has room.
      *
      * @param json the attempt as it arrived, stored as it is so that it is never encoded again
      */
     public void accept(Attempt attempt, byte[] json) {
-        if (held.containsKey(attempt.key())) {
+        long seq = nextSequence();
+        Instant now = now();
+        backlog(attempt.account()).counted(1);
+        if (attempt.notBefore() != null && attempt.notBefore().isAfter(now)) {
+            park(new PendingAttempt(attempt, seq, json));
             return;
         }
-        long seq = sequence++;
-        hold(attempt.key(), new PendingAttempt(attempt, seq, json));
-        admit(attempt.key(), attempt, seq);
-        pump(attempt.account(), now());
+        QueueOrder order = QueueOrder.of(priorityOf(attempt), seq);
+        byte[] key = QueueKeys.queued(attempt.account(), order);
+        store.put(key, new PendingAttempt(attempt, seq, json).toBytes());
+        indexDeadline(attempt, seq, key);
+        queued(attempt, order, key);
+        pump(attempt.account(), now);
     }
 
     /**
-     * The stream thread's turn: finishes the calls that ended (classified outcome, failover, result),
-     * ends the waiting attempts whose deadline passed, and starts what the accounts have room for.
+     * The stream thread's turn: finishes the calls that ended (classified outcome, failover,
+     * result), releases parked attempts that are due, ends those whose deadline passed, tops the
+     * windows up from the store and starts what the accounts have room for.
      */
     public void drain() {
         Instant now = now();
         Completion completion;
         while ((completion = completions.poll()) != null) {
-            if (inFlight.remove(completion.key()) == null) {
+            if (inFlight.remove(completion.sequence()) == null) {
                 continue;
             }
-            PendingAttempt pending = held.get(completion.key());
+            Held pending = held.get(completion.sequence());
             if (pending == null) {
                 continue;
             }
-            finish(completion.key(), pending.attempt(), completion.outcome(), completion.cooldownUntil(), now);
+            finish(completion.sequence(), pending.attempt(), completion.outcome(), completion.cooldownUntil(), now);
         }
+        releaseParked(now);
         expireOverdue(now);
-        new ArrayList<>(lanes.keySet()).forEach(account -> pump(account, now));
-        lanes.forEach((account, lane) -> laneMetrics.update(account, lane.inFlight(), lane.queued()));
+        for (String account : new ArrayList<>(lanes.keySet())) {
+            refill(account);
+            pump(account, now);
+        }
+        backlogs.forEach((account, backlog) -> {
+            if (backlog.countChanged) {
+                if (backlog.count == 0) {
+                    store.delete(QueueKeys.count(account));
+                } else {
+                    store.put(QueueKeys.count(account), QueueKeys.longValue(backlog.count));
+                }
+                backlog.countChanged = false;
+            }
+        });
+        lanes.forEach((account, lane) -> laneMetrics.update(account, lane.inFlight(),
+                (int) Math.min(Integer.MAX_VALUE, Math.max(0, queued(account) - lane.inFlight()))));
     }
 
     /** Abandons the calls in flight: whichever task owns the partition next re-issues them. */
@@ -190,22 +248,156 @@ public final class Dispatcher {
         inFlight.clear();
         laneMetrics.close();
         lanes.clear();
-        deadlines.clear();
+        backlogs.clear();
         held.clear();
+        waitingForCooldown.clear();
         completions.clear();
     }
 
-    /** Puts a stored attempt in its lane: parked until its start time, or queued. */
-    private void admit(String key, Attempt attempt, long seq) {
-        if (attempt.deadline() != null) {
-            deadlines.add(new Due(attempt.deadline().toEpochMilli(), key));
-        }
-        Lane lane = lane(attempt.account());
-        if (attempt.notBefore() != null) {
-            lane.park(key, attempt, attempt.notBefore().toEpochMilli(), seq);
+    /**
+     * Attempts of the account held by this task: queued, parked or running, on the heap or in the
+     * store. Counted as they come and go, and kept in the store between drains; after a crash it
+     * may be off by the attempts of the last commit interval.
+     */
+    public long queued(String account) {
+        Backlog backlog = backlogs.get(account);
+        return backlog == null ? 0 : backlog.count;
+    }
+
+    /** How many attempts are on the heap: in windows, running, or ended and not yet drained. */
+    int attemptsOnHeap() {
+        return held.size();
+    }
+
+    /** Puts a queued attempt on the heap if it belongs in its account's window; else it waits in the store. */
+    private void queued(Attempt attempt, QueueOrder order, byte[] key) {
+        String account = attempt.account();
+        Backlog backlog = backlog(account);
+        Lane lane = lane(account);
+        if (order.compareTo(backlog.from) < 0) {
+            hold(attempt, order, key);
+            int window = window(account);
+            while (lane.countBefore(backlog.from) > window) {
+                QueueOrder evicted = lane.evictBefore(backlog.from);
+                held.remove(evicted.sequence());
+                waitingForCooldown.remove(evicted.sequence());
+                backlog.from = evicted;
+                backlog.onDisk = true;
+            }
+        } else if (!backlog.onDisk && lane.countBefore(backlog.from) < window(account)) {
+            hold(attempt, order, key);
+            backlog.from = order.next();
         } else {
-            lane.enqueue(key, attempt);
+            backlog.onDisk = true;
         }
+    }
+
+    private void hold(Attempt attempt, QueueOrder order, byte[] key) {
+        held.put(order.sequence(), new Held(attempt, key));
+        lane(attempt.account()).enqueue(order, attempt);
+    }
+
+    /**
+     * Tops the account's window up from its queue in the store, and makes sure the oldest attempt
+     * of every lower priority is on the heap too, so that the lane can keep its no-starvation rule.
+     */
+    private void refill(String account) {
+        Backlog backlog = backlogs.get(account);
+        if (backlog == null || !backlog.onDisk) {
+            return;
+        }
+        Lane lane = lane(account);
+        byte[] end = QueueKeys.queueEnd(account);
+        int wanted = window(account) - lane.countBefore(backlog.from);
+        while (wanted > 0 && backlog.onDisk) {
+            List<Store.Entry> entries = store.range(QueueKeys.queued(account, backlog.from), end,
+                    Math.min(READ_BATCH, wanted + 16));
+            for (Store.Entry entry : entries) {
+                if (wanted == 0) {
+                    break;
+                }
+                QueueOrder order = QueueKeys.orderOf(entry.key());
+                backlog.from = order.next();
+                if (!held.containsKey(order.sequence()) && load(order, entry)) {
+                    wanted--;
+                }
+            }
+            if (wanted > 0 && entries.size() < Math.min(READ_BATCH, wanted + 16)) {
+                backlog.onDisk = false;
+            }
+        }
+        if (!backlog.onDisk) {
+            return;
+        }
+        // The oldest attempt of each lower priority, for the lane's no-starvation rule.
+        QueueOrder band = backlog.from.nextRank();
+        while (band != null) {
+            List<Store.Entry> head = store.range(QueueKeys.queued(account, band), end, 1);
+            if (head.isEmpty()) {
+                break;
+            }
+            QueueOrder order = QueueKeys.orderOf(head.get(0).key());
+            if (!held.containsKey(order.sequence())) {
+                load(order, head.get(0));
+            }
+            band = order.nextRank();
+        }
+    }
+
+    /** Decodes a queued entry onto the heap; one that does not decode is dead-lettered and dropped. */
+    private boolean load(QueueOrder order, Store.Entry entry) {
+        PendingAttempt pending;
+        try {
+            pending = PendingAttempt.fromBytes(entry.value());
+        } catch (IllegalArgumentException e) {
+            LOG.atWarn().addKeyValue("sequence", order.sequence()).log("stored attempt dropped: {}", e.getMessage());
+            store.delete(entry.key());
+            return false;
+        }
+        hold(pending.attempt(), order, entry.key());
+        return true;
+    }
+
+    /** Parks an attempt in the store until its start time. */
+    private void park(PendingAttempt pending) {
+        byte[] key = QueueKeys.parked(pending.attempt().notBefore().toEpochMilli(), pending.sequence());
+        store.put(key, pending.toBytes());
+        indexDeadline(pending.attempt(), pending.sequence(), key);
+    }
+
+    /** Moves the parked attempts whose time has come into their accounts' queues. */
+    private void releaseParked(Instant now) {
+        for (Store.Entry entry : store.range(QueueKeys.first(QueueKeys.PARKED),
+                QueueKeys.dueBy(QueueKeys.PARKED, now.toEpochMilli()), DUE_PER_DRAIN)) {
+            store.delete(entry.key());
+            PendingAttempt pending;
+            try {
+                pending = PendingAttempt.fromBytes(entry.value());
+            } catch (IllegalArgumentException e) {
+                LOG.atWarn().log("parked attempt dropped: {}", e.getMessage());
+                continue;
+            }
+            Attempt attempt = pending.attempt();
+            QueueOrder order = QueueOrder.of(priorityOf(attempt), pending.sequence());
+            byte[] key = QueueKeys.queued(attempt.account(), order);
+            store.put(key, entry.value());
+            indexDeadline(attempt, pending.sequence(), key);
+            queued(attempt, order, key);
+        }
+    }
+
+    private void indexDeadline(Attempt attempt, long seq, byte[] key) {
+        if (attempt.deadline() != null) {
+            store.put(QueueKeys.deadline(attempt.deadline().toEpochMilli(), seq), key);
+        }
+    }
+
+    private long nextSequence() {
+        if (sequence >= reserved) {
+            reserved = sequence + SEQUENCE_BLOCK;
+            store.put(QueueKeys.SEQUENCE, QueueKeys.longValue(reserved));
+        }
+        return sequence++;
     }
 
     private Lane lane(String account) {
@@ -217,10 +409,20 @@ public final class Dispatcher {
         });
     }
 
+    private Backlog backlog(String account) {
+        lane(account);
+        return backlogs.computeIfAbsent(account, id -> new Backlog());
+    }
+
+    private int window(String account) {
+        AccountConfig accountConfig = config.accounts().get(account);
+        return accountConfig == null ? 1 : config.queueWindow(accountConfig);
+    }
+
     /**
-     * Starts what the account has room for. A cooling or disabled account starts nothing: its
-     * queued attempts are sent elsewhere, or parked here until the cooldown (or the probe) is due.
-     * A disabled account whose probe is due runs one call at a time.
+     * Starts what the account has room for. A cooling or disabled account starts nothing: the
+     * attempts of its window are sent elsewhere or wait here until the cooldown (or the probe) is
+     * due. A disabled account whose probe is due runs one call at a time.
      */
     private void pump(String account, Instant now) {
         Lane lane = lane(account);
@@ -231,8 +433,7 @@ public final class Dispatcher {
             if (state.get().coolingAt(now)) {
                 lane.blockUntil(state.get().coolingUntil().toEpochMilli());
             }
-            lane.releaseDue(now.toEpochMilli());
-            lane.takeWaiting().forEach(key -> redirect(key, now));
+            lane.waitingOrder().forEach(order -> redirect(lane, order.sequence(), now));
             return;
         }
         Lane.Start next;
@@ -264,22 +465,22 @@ public final class Dispatcher {
                         Outcome.fatal("internal_error", 500, e.getClass().getSimpleName()));
             }
         }
-        inFlight.put(start.key(), call);
-        outcome.thenAccept(ended -> ended(lane, start.key(), ended));
+        inFlight.put(start.sequence(), call);
+        outcome.thenAccept(ended -> ended(lane, start.sequence(), ended));
     }
 
     /**
      * A call ended, on whatever thread completed it: frees its slot, blocks the lane at once if the
      * outcome asks for a cooldown, hands the outcome to the stream thread, and starts the next
-     * queued attempt in the freed slot.
+     * attempt of the window in the freed slot.
      */
-    private void ended(Lane lane, String key, Outcome outcome) {
+    private void ended(Lane lane, long seq, Outcome outcome) {
         Instant cooldownUntil = cooldownUntil(outcome, now());
         if (cooldownUntil != null) {
             lane.blockUntil(cooldownUntil.toEpochMilli());
         }
-        lane.finished(key, TokenCount.used(outcome));
-        completions.add(new Completion(key, outcome, cooldownUntil));
+        lane.finished(seq, TokenCount.used(outcome));
+        completions.add(new Completion(seq, outcome, cooldownUntil));
         // A probe's outcome decides, on the stream thread, whether the account takes calls again.
         if (closed || REFILLING.get() || lane.probing()) {
             return;
@@ -295,39 +496,67 @@ public final class Dispatcher {
         }
     }
 
-    /** Sends a queued attempt of a cooling account on: elsewhere, back here later, or to its end. */
-    private void redirect(String key, Instant now) {
-        PendingAttempt pending = held.get(key);
-        if (pending == null) {
+    /**
+     * Sends a waiting attempt of a cooling account on: elsewhere, or to its end. One that is to
+     * wait for this account stays where it is (the lane is blocked until the cooldown ends) and is
+     * not decided again until then.
+     */
+    private void redirect(Lane lane, long seq, Instant now) {
+        Held pending = held.get(seq);
+        Long decideAgainAt = waitingForCooldown.get(seq);
+        if (pending == null || (decideAgainAt != null && decideAgainAt > now.toEpochMilli())) {
             return;
         }
         Attempt attempt = pending.attempt();
         Decision decision = decider.redirect(attempt, states, now);
         if (decision instanceof Decision.Continue next && next.next().account().equals(attempt.account())) {
-            hold(key, new PendingAttempt(next.next(), pending.sequence()));
-            lane(attempt.account()).park(key, next.next(), next.next().notBefore().toEpochMilli(),
-                    pending.sequence());
+            Instant notBefore = next.next().notBefore();
+            waitingForCooldown.put(seq, notBefore == null ? now.toEpochMilli() : notBefore.toEpochMilli());
             return;
         }
-        emitDecision(attempt, decision, now);
-        forget(key, attempt);
+        if (lane.withdraw(seq)) {
+            emitDecision(attempt, decision, now);
+            forget(seq, attempt);
+        }
     }
 
     /** Ends the attempts still waiting (queued or parked) when their request's deadline passed. */
     private void expireOverdue(Instant now) {
-        while (!deadlines.isEmpty() && deadlines.first().atMs() <= now.toEpochMilli()) {
-            String key = deadlines.pollFirst().key();
-            PendingAttempt pending = held.get(key);
-            // A call that is running (or ended, not yet drained) ends by itself; the failover rule
-            // then sees the deadline.
-            if (pending != null && lane(pending.attempt().account()).withdraw(key)) {
-                Attempt attempt = pending.attempt();
-                LOG.atDebug().addKeyValue("requestId", attempt.request().id()).addKeyValue("account", attempt.account())
-                        .log("request expired while waiting");
-                emitDecision(attempt, FailoverDecider.expired(attempt.request(), attempt.trail(), now), now);
-                forget(key, attempt);
+        for (Store.Entry due : store.range(QueueKeys.first(QueueKeys.DEADLINE),
+                QueueKeys.dueBy(QueueKeys.DEADLINE, now.toEpochMilli()), DUE_PER_DRAIN)) {
+            long seq = QueueKeys.sequenceOf(due.key());
+            Held pending = held.get(seq);
+            if (pending != null) {
+                // A call that is running (or ended, not yet drained) ends by itself; the failover
+                // rule then sees the deadline.
+                if (lane(pending.attempt().account()).withdraw(seq)) {
+                    expire(pending.attempt(), now);
+                    forget(seq, pending.attempt());
+                } else {
+                    store.delete(due.key());
+                }
+                continue;
+            }
+            store.delete(due.key());
+            byte[] stored = store.get(due.value());
+            if (stored == null) {
+                continue;
+            }
+            store.delete(due.value());
+            try {
+                Attempt attempt = PendingAttempt.fromBytes(stored).attempt();
+                backlog(attempt.account()).counted(-1);
+                expire(attempt, now);
+            } catch (IllegalArgumentException e) {
+                LOG.atWarn().log("stored attempt dropped: {}", e.getMessage());
             }
         }
+    }
+
+    private void expire(Attempt attempt, Instant now) {
+        LOG.atDebug().addKeyValue("requestId", attempt.request().id()).addKeyValue("account", attempt.account())
+                .log("request expired while waiting");
+        emitDecision(attempt, FailoverDecider.expired(attempt.request(), attempt.trail(), now), now);
     }
 
     /**
@@ -335,7 +564,7 @@ public final class Dispatcher {
      *                      ended, as the lane was blocked: the drain may run much later, and the
      *                      published cooldown must be the one the account is held to
      */
-    private void finish(String key, Attempt attempt, Outcome outcome, Instant cooldownUntil, Instant now) {
+    private void finish(long seq, Attempt attempt, Outcome outcome, Instant cooldownUntil, Instant now) {
         try {
             TrailEntry entry = new TrailEntry(attempt.number(), attempt.account(), attempt.pool(), outcome.kind(),
                     outcome.reason(), outcome.httpStatus(), outcome.latency().toMillis(), outcome.startedAt());
@@ -356,22 +585,20 @@ public final class Dispatcher {
             emitFinal(attempt, Results.failed(attempt.request(), ResultStatus.FAILED, 500,
                     ErrorInfo.of("internal_error", e.getClass().getSimpleName()), attempt.trail(), now), now);
         }
-        forget(key, attempt);
+        forget(seq, attempt);
     }
 
-    private void hold(String key, PendingAttempt pending) {
-        store.put(key, pending);
-        // The JSON is only for the store; the index keeps the decoded attempt.
-        held.put(key, pending.json() == null ? pending : new PendingAttempt(pending.attempt(), pending.sequence()));
-    }
-
-    /** Drops a finished attempt from the store and from every index over it. */
-    private void forget(String key, Attempt attempt) {
-        store.delete(key);
-        held.remove(key);
-        lane(attempt.account()).withdraw(key);
+    /** Drops a finished attempt from the store and from the heap. */
+    private void forget(long seq, Attempt attempt) {
+        Held pending = held.remove(seq);
+        if (pending != null) {
+            store.delete(pending.key());
+        }
+        lane(attempt.account()).withdraw(seq);
+        waitingForCooldown.remove(seq);
+        backlog(attempt.account()).counted(-1);
         if (attempt.deadline() != null) {
-            deadlines.remove(new Due(attempt.deadline().toEpochMilli(), key));
+            store.delete(QueueKeys.deadline(attempt.deadline().toEpochMilli(), seq));
         }
     }
 
@@ -438,17 +665,35 @@ public final class Dispatcher {
     }
 
     /**
+     * The priority of an attempt's request: a higher one starts first within its account's queue.
+     */
+    private static int priorityOf(Attempt attempt) {
+        return 0;
+    }
+
+    /**
      * A call's outcome, handed from the thread that ended it to the stream thread, with the end of
      * the cooldown it blocked the lane until ({@code null}: none).
      */
-    private record Completion(String key, Outcome outcome, Instant cooldownUntil) {}
+    private record Completion(long sequence, Outcome outcome, Instant cooldownUntil) {}
 
-    /** When the attempt stored under {@code key} is due to expire. */
-    private record Due(long atMs, String key) implements Comparable<Due> {
-        @Override
-        public int compareTo(Due other) {
-            int byTime = Long.compare(atMs, other.atMs);
-            return byTime != 0 ? byTime : key.compareTo(other.key);
+    /** An attempt on the heap, with its key in the store. */
+    private record Held(Attempt attempt, byte[] key) {}
+
+    /**
+     * Where an account's window stands in its queue in the store. Every queued attempt before
+     * {@code from} is on the heap (in the window, running, or ended and not yet drained); those from
+     * it on may wait in the store only, when {@code onDisk}.
+     */
+    private static final class Backlog {
+        QueueOrder from = QueueOrder.FIRST;
+        boolean onDisk;
+        long count;
+        boolean countChanged;
+
+        void counted(int change) {
+            count = Math.max(0, count + change);
+            countChanged = true;
         }
     }
 }

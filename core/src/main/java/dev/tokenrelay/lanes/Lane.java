@@ -5,41 +5,46 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
+import java.util.TreeMap;
 
 /**
- * One account's queue inside a dispatch task: attempts waiting for capacity in arrival order,
- * attempts parked until a time (a cooldown's end, a backoff), the calls running against the
- * account's in-flight limit, and the starts of the last minute against its requests-per-minute and
- * tokens-per-minute limits.
+ * One account's window inside a dispatch task: the attempts it will start soon, in
+ * {@link QueueOrder} (priority, then arrival), the calls running against the account's in-flight
+ * limit, and the starts of the last minute against its requests-per-minute and tokens-per-minute
+ * limits. The rest of the account's queue waits in the task's store, not here: the dispatcher
+ * tops the window up from it.
  *
- * <p>It is an index over the task's attempts store, rebuilt from it after a restart, and it is
- * thread-safe: the stream thread fills it, and an HTTP client thread whose call just ended takes
- * the next attempt from it at once, so a freed slot does not wait for the stream thread. Every
- * method is atomic; {@link #tryStart(long)} checks the limits and takes the slot in one step.
+ * <p>It is thread-safe: the stream thread fills it, and an HTTP client thread whose call just
+ * ended takes the next attempt from it at once, so a freed slot does not wait for the stream
+ * thread. Every method is atomic; {@link #tryStart(long)} checks the limits and takes the slot in
+ * one step.
+ *
+ * <p>No priority starves: after {@value #PASSED_OVER_LIMIT} starts in a row that each passed over
+ * an older waiting attempt, the oldest waiting attempt starts next.
  */
 public final class Lane {
+
+    /** How many starts in a row may pass over an older attempt before the oldest goes first. */
+    public static final int PASSED_OVER_LIMIT = 9;
 
     private static final long MINUTE_MS = 60_000;
 
     private final int maxInFlight;
     private final Integer requestsPerMinute;
     private final Integer tokensPerMinute;
-    private final LinkedHashMap<String, Attempt> waiting = new LinkedHashMap<>();
-    private final PriorityQueue<Parked> parked = new PriorityQueue<>();
-    /** The live parked entry of each key; queue entries that are not here any more were withdrawn. */
-    private final Map<String, Parked> parkedByKey = new HashMap<>();
+    private final TreeMap<QueueOrder, Attempt> waiting = new TreeMap<>();
+    /** The waiting attempts by arrival, to find the oldest. */
+    private final TreeMap<Long, QueueOrder> byArrival = new TreeMap<>();
     /** The calls running, with what they count against the tokens-per-minute limit (null without one). */
-    private final Map<String, Spent> running = new HashMap<>();
+    private final Map<Long, Spent> running = new HashMap<>();
     private final Deque<Long> recentStarts = new ArrayDeque<>();
     private final Deque<Spent> recentTokens = new ArrayDeque<>();
     private long tokensInWindow;
     private long blockedUntilMs = Long.MIN_VALUE;
     private boolean probing;
+    private int passedOver;
 
     /**
      * @param maxInFlight       the most calls at once
@@ -61,40 +66,22 @@ public final class Lane {
         this.tokensPerMinute = tokensPerMinute;
     }
 
-    /** Queues an attempt behind those already waiting. */
-    public synchronized void enqueue(String key, Attempt attempt) {
-        waiting.put(key, attempt);
-    }
-
-    /** Holds an attempt until {@code notBeforeMs}; {@code sequence} keeps arrival order among equal times. */
-    public synchronized void park(String key, Attempt attempt, long notBeforeMs, long sequence) {
-        Parked entry = new Parked(notBeforeMs, sequence, key, attempt);
-        parked.add(entry);
-        parkedByKey.put(key, entry);
-    }
-
-    /** Moves the parked attempts whose time has come to the end of the queue. */
-    public synchronized void releaseDue(long nowMs) {
-        while (!parked.isEmpty() && parked.peek().notBeforeMs() <= nowMs) {
-            Parked due = parked.poll();
-            if (parkedByKey.remove(due.key(), due)) {
-                waiting.put(due.key(), due.attempt());
-            }
-        }
+    /** Puts an attempt in the window, in its place by priority and arrival. */
+    public synchronized void enqueue(QueueOrder order, Attempt attempt) {
+        waiting.put(order, attempt);
+        byArrival.put(order.sequence(), order);
     }
 
     /**
-     * Starts the next waiting attempt if the account has room for one more call now (not
-     * blocked, under its in-flight and per-minute limits): takes it out of the queue and counts it
-     * as running. The caller must make the call and report its end with
-     * {@link #finished(String, Integer)}. The queue keeps its order: when the first attempt does not
-     * fit the token limit, none after it starts either. One that exceeds the whole limit on its own
-     * starts when no other call counts in the window.
+     * Starts the next waiting attempt if the account has room for one more call now (not blocked,
+     * under its in-flight and per-minute limits): takes it out of the window and counts it as
+     * running. The caller must make the call and report its end with {@link #finished(long, Integer)}.
+     * When the next attempt does not fit the token limit, none after it starts either. One that
+     * exceeds the whole limit on its own starts when no other call counts in the window.
      *
      * @return the attempt to call, or {@code null} when none may start now
      */
     public synchronized Start tryStart(long nowMs) {
-        releaseDue(nowMs);
         if (nowMs < blockedUntilMs || running.size() >= (probing ? 1 : maxInFlight) || waiting.isEmpty()) {
             return null;
         }
@@ -106,8 +93,9 @@ public final class Lane {
                 return null;
             }
         }
-        Iterator<Map.Entry<String, Attempt>> first = waiting.entrySet().iterator();
-        Map.Entry<String, Attempt> next = first.next();
+        QueueOrder oldest = byArrival.firstEntry().getValue();
+        QueueOrder next = passedOver >= PASSED_OVER_LIMIT ? oldest : waiting.firstKey();
+        Attempt attempt = waiting.get(next);
         Spent spent = null;
         if (tokensPerMinute != null) {
             while (!recentTokens.isEmpty() && recentTokens.peekFirst().atMs <= nowMs - MINUTE_MS) {
@@ -115,7 +103,7 @@ public final class Lane {
                 expired.inWindow = false;
                 tokensInWindow -= expired.tokens;
             }
-            int estimate = TokenCount.estimate(next.getValue().request());
+            int estimate = TokenCount.estimate(attempt.request());
             if (tokensInWindow > 0 && tokensInWindow + estimate > tokensPerMinute) {
                 return null;
             }
@@ -126,17 +114,20 @@ public final class Lane {
         if (requestsPerMinute != null) {
             recentStarts.addLast(nowMs);
         }
-        first.remove();
-        running.put(next.getKey(), spent);
-        return new Start(next.getKey(), next.getValue());
+        passedOver = next.equals(oldest) ? 0 : passedOver + 1;
+        waiting.remove(next);
+        byArrival.remove(next.sequence());
+        running.put(next.sequence(), spent);
+        return new Start(next.sequence(), attempt);
     }
 
     /**
-     * The call of {@code key} ended: its slot is free. It used {@code tokens}, as its response
-     * reports, or {@code null} when it reports none: the estimate it started with keeps counting.
+     * The call of attempt {@code sequence} ended: its slot is free. It used {@code tokens}, as its
+     * response reports, or {@code null} when it reports none: the estimate it started with keeps
+     * counting.
      */
-    public synchronized void finished(String key, Integer tokens) {
-        Spent spent = running.remove(key);
+    public synchronized void finished(long sequence, Integer tokens) {
+        Spent spent = running.remove(sequence);
         if (spent != null && tokens != null && spent.inWindow) {
             tokensInWindow += tokens - spent.tokens;
             spent.tokens = tokens;
@@ -162,31 +153,47 @@ public final class Lane {
     }
 
     /**
-     * Takes a waiting or parked attempt out of the lane, so that it never starts.
+     * Takes a waiting attempt out of the window, so that it never starts from here.
      *
      * @return {@code false} when the attempt is not waiting here: its call is running or has ended
      */
-    public synchronized boolean withdraw(String key) {
-        if (waiting.remove(key) != null) {
-            return true;
-        }
-        return parkedByKey.remove(key) != null;
+    public synchronized boolean withdraw(long sequence) {
+        QueueOrder order = byArrival.remove(sequence);
+        return order != null && waiting.remove(order) != null;
     }
 
-    /** Takes every waiting key out of the queue (parked ones stay parked). */
-    public synchronized List<String> takeWaiting() {
-        List<String> keys = new ArrayList<>(waiting.keySet());
-        waiting.clear();
-        return keys;
+    /**
+     * Takes out the last waiting attempt that comes before {@code bound}, so that the window keeps
+     * its size when an attempt of higher priority arrives: it waits in the store instead.
+     *
+     * @return its place, or {@code null} when nothing waits before {@code bound}
+     */
+    public synchronized QueueOrder evictBefore(QueueOrder bound) {
+        QueueOrder last = waiting.lowerKey(bound);
+        if (last != null) {
+            waiting.remove(last);
+            byArrival.remove(last.sequence());
+        }
+        return last;
+    }
+
+    /** How many waiting attempts come before {@code bound}. */
+    public synchronized int countBefore(QueueOrder bound) {
+        return waiting.headMap(bound).size();
+    }
+
+    /** The waiting attempts, in the order they would start. */
+    public synchronized List<QueueOrder> waitingOrder() {
+        return new ArrayList<>(waiting.keySet());
     }
 
     public synchronized int inFlight() {
         return running.size();
     }
 
-    /** Attempts waiting: queued for capacity, or parked until a time. */
+    /** Attempts waiting in the window (the account's queue in the store may hold more). */
     public synchronized int queued() {
-        return waiting.size() + parkedByKey.size();
+        return waiting.size();
     }
 
     /** What one call counts against the tokens-per-minute limit, while it is inside the window. */
@@ -201,14 +208,6 @@ public final class Lane {
         }
     }
 
-    /** An attempt taken from the lane to be called now. */
-    public record Start(String key, Attempt attempt) {}
-
-    private record Parked(long notBeforeMs, long sequence, String key, Attempt attempt) implements Comparable<Parked> {
-        @Override
-        public int compareTo(Parked other) {
-            int byTime = Long.compare(notBeforeMs, other.notBeforeMs);
-            return byTime != 0 ? byTime : Long.compare(sequence, other.sequence);
-        }
-    }
+    /** An attempt taken from the lane to be called now, by its sequence in the task. */
+    public record Start(long sequence, Attempt attempt) {}
 }

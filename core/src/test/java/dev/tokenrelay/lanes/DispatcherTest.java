@@ -31,10 +31,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
@@ -64,7 +66,7 @@ class DispatcherTest {
 
     private final ManualClock clock = ManualClock.at(START);
     private final FakeUpstream upstream = new FakeUpstream();
-    private final Map<String, PendingAttempt> stored = new HashMap<>();
+    private final TreeMap<byte[], byte[]> store = new TreeMap<>(Arrays::compareUnsigned);
     private final List<Emission> emitted = new ArrayList<>();
     private Dispatcher dispatcher;
     private int requests;
@@ -79,7 +81,7 @@ class DispatcherTest {
 
         // Then two calls start, and the third waits in the queue, held in the store
         assertThat(upstream.open("a")).isEqualTo(2);
-        assertThat(stored).containsKey(third.key());
+        assertThat(stored()).containsKey(third.key());
 
         // When one call is answered, before the stream thread drains anything
         upstream.answer("a", 200, OK, Map.of());
@@ -96,7 +98,7 @@ class DispatcherTest {
             assertThat(result.completion().at("/choices/0/message/content").asText()).isEqualTo("hello");
         });
         assertThat(emitted).filteredOn(Emission.ToOutcomes.class::isInstance).hasSize(1);
-        assertThat(stored).doesNotContainKey(first.key()).containsKey(third.key());
+        assertThat(stored()).doesNotContainKey(first.key()).containsKey(third.key());
     }
 
     @Test
@@ -150,7 +152,7 @@ class DispatcherTest {
         assertThat(nextAttempts()).extracting(Attempt::account).containsOnly("b");
         assertThat(nextAttempts()).extracting(attempt -> attempt.request().id()).contains(queued.request().id());
         assertThat(upstream.started("a")).isEqualTo(1);
-        assertThat(stored).isEmpty();
+        assertThat(stored()).isEmpty();
     }
 
     @Test
@@ -177,7 +179,7 @@ class DispatcherTest {
             assertThat(result.status()).isEqualTo(ResultStatus.EXPIRED);
         });
         assertThat(upstream.started("a")).isEqualTo(1);
-        assertThat(stored).doesNotContainKey(waiting.key());
+        assertThat(stored()).doesNotContainKey(waiting.key());
     }
 
     @Test
@@ -246,24 +248,118 @@ class DispatcherTest {
 
     @Test
     void shouldTakeBackStoredAttemptsInTheOrderTheyArrived() {
-        // Given a store that holds three attempts for a one-slot account, read back in key order
+        // Given a one-slot account with a call running and two attempts queued behind it
         start(ACCOUNTS.replace("maxInFlight: 2}\n  b", "maxInFlight: 1}\n  b"));
-        Attempt early = attempt(pinned("a"));
-        Attempt middle = attempt(pinned("a"));
-        Attempt late = attempt(pinned("a"));
-        Map<String, PendingAttempt> before = new HashMap<>();
-        before.put(late.key(), new PendingAttempt(late, 7));
-        before.put(early.key(), new PendingAttempt(early, 3));
-        before.put(middle.key(), new PendingAttempt(middle, 5));
+        Attempt early = accept(pinned("a"));
+        Attempt middle = accept(pinned("a"));
+        accept(pinned("a"));
 
-        // When the task starts again
-        int recovered = dispatcher.recover(before);
+        // When the task closes and starts again over the same store
+        dispatcher.close();
+        start(ACCOUNTS.replace("maxInFlight: 2}\n  b", "maxInFlight: 1}\n  b"));
+        int accounts = dispatcher.recover();
 
-        // Then all three are back, and the earliest is called first
-        assertThat(recovered).isEqualTo(3);
-        assertThat(upstream.requests("a")).containsExactly(early.request().id());
+        // Then the account's queue is back, and the call that was running is made again first
+        assertThat(accounts).isEqualTo(1);
+        assertThat(stored()).hasSize(3);
+        assertThat(upstream.requests("a")).containsExactly(early.request().id(), early.request().id());
         upstream.answer("a", 200, OK, Map.of());
-        assertThat(upstream.requests("a")).containsExactly(early.request().id(), middle.request().id());
+        dispatcher.drain();
+        assertThat(upstream.requests("a")).endsWith(middle.request().id());
+    }
+
+    @Test
+    void shouldKeepOnlyTheWindowOnTheHeapAndStartTheRestFromTheStoreInArrivalOrder() {
+        // Given account a with 2 calls in flight and a window of 3, and 20 requests pinned to it
+        start(ACCOUNTS + "processor: {queueWindow: 3}\n");
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            ids.add(accept(pinned("a")).request().id());
+        }
+
+        // Then 2 calls run, every attempt is in the store, and the heap holds the running and the window only
+        assertThat(upstream.open("a")).isEqualTo(2);
+        assertThat(stored()).hasSize(20);
+        assertThat(dispatcher.attemptsOnHeap()).isEqualTo(5);
+        assertThat(dispatcher.queued("a")).isEqualTo(20);
+
+        // When every call is answered, the drain topping the window up from the store
+        while (upstream.open("a") > 0) {
+            upstream.answer("a", 200, OK, Map.of());
+            dispatcher.drain();
+            assertThat(dispatcher.attemptsOnHeap()).isLessThanOrEqualTo(5);
+        }
+
+        // Then all 20 were called once, in the order they arrived, and nothing is left
+        assertThat(upstream.requests("a")).containsExactlyElementsOf(ids);
+        assertThat(results()).hasSize(20);
+        assertThat(stored()).isEmpty();
+        assertThat(store.keySet()).noneMatch(key -> key[0] == 'D' || key[0] == 'C');
+        assertThat(dispatcher.queued("a")).isZero();
+    }
+
+    @Test
+    void shouldTakeBackOnlyTheWindowAfterARestart() {
+        // Given 50 attempts queued for a one-slot account with a window of 2
+        start(ACCOUNTS.replace("maxInFlight: 2}\n  b", "maxInFlight: 1}\n  b") + "processor: {queueWindow: 2}\n");
+        for (int i = 0; i < 50; i++) {
+            accept(pinned("a"));
+        }
+        dispatcher.close();
+
+        // When the task starts again over the same store
+        start(ACCOUNTS.replace("maxInFlight: 2}\n  b", "maxInFlight: 1}\n  b") + "processor: {queueWindow: 2}\n");
+        dispatcher.recover();
+        dispatcher.drain();
+
+        // Then the heap holds the running call and the window, the store all 50, and new attempts get new places
+        assertThat(dispatcher.attemptsOnHeap()).isEqualTo(3);
+        assertThat(stored()).hasSize(50);
+        Attempt late = accept(pinned("a"));
+        assertThat(stored()).hasSize(51).containsKey(late.key());
+    }
+
+    @Test
+    void shouldParkAnAttemptInTheStoreUntilItsStartTime() {
+        // Given an attempt for a that must not start before 3 s from now
+        start(ACCOUNTS);
+        Attempt later = attempt(pinned("a"));
+        Attempt parked = new Attempt(later.request(), 1, "a", "main", List.of(), null, START, null,
+                START.plusSeconds(3));
+        accept(parked);
+
+        // Then it waits in the store, not on the heap
+        assertThat(upstream.started("a")).isZero();
+        assertThat(stored()).containsKey(parked.key());
+        assertThat(dispatcher.attemptsOnHeap()).isZero();
+
+        // When the clock passes its start time, then the drain starts it
+        clock.advance(Duration.ofMillis(2999));
+        dispatcher.drain();
+        assertThat(upstream.started("a")).isZero();
+        clock.advance(Duration.ofMillis(1));
+        dispatcher.drain();
+        assertThat(upstream.started("a")).isEqualTo(1);
+    }
+
+    @Test
+    void shouldExpireAttemptsWaitingInTheStoreWithoutReadingThemIntoTheWindow() {
+        // Given a one-slot account with a window of 1, a call running and 5 attempts behind it due in 5 s
+        start(ACCOUNTS.replace("maxInFlight: 2}\n  b", "maxInFlight: 1}\n  b") + "processor: {queueWindow: 1}\n");
+        accept(pinned("a"));
+        for (int i = 0; i < 5; i++) {
+            accept(withDeadline("a", START.plusSeconds(5)));
+        }
+
+        // When the deadline passes
+        clock.advance(Duration.ofSeconds(5));
+        dispatcher.drain();
+
+        // Then all 5 end expired with no call, and only the running attempt is left
+        assertThat(results()).hasSize(5).allSatisfy(result -> assertThat(result.status()).isEqualTo(ResultStatus.EXPIRED));
+        assertThat(upstream.started("a")).isEqualTo(1);
+        assertThat(stored()).hasSize(1);
+        assertThat(store.keySet()).noneMatch(key -> key[0] == 'D');
     }
 
     @Test
@@ -278,7 +374,7 @@ class DispatcherTest {
 
         // Then both calls are cancelled, and their attempts stay in the store for the next owner
         assertThat(upstream.cancelled()).isEqualTo(2);
-        assertThat(stored).hasSize(2);
+        assertThat(stored()).hasSize(2);
     }
 
     private void start(String yaml) {
@@ -291,15 +387,38 @@ class DispatcherTest {
         dispatcher = new Dispatcher(config, new AccountStatesFixture(START), CredentialCheck.allUsable(), upstream,
                 new Dispatcher.Store() {
                     @Override
-                    public void put(String key, PendingAttempt pending) {
-                        stored.put(key, pending);
+                    public void put(byte[] key, byte[] value) {
+                        store.put(key, value);
                     }
 
                     @Override
-                    public void delete(String key) {
-                        stored.remove(key);
+                    public void delete(byte[] key) {
+                        store.remove(key);
+                    }
+
+                    @Override
+                    public byte[] get(byte[] key) {
+                        return store.get(key);
+                    }
+
+                    @Override
+                    public List<Entry> range(byte[] from, byte[] to, int limit) {
+                        return store.subMap(from, true, to, false).entrySet().stream().limit(limit)
+                                .map(entry -> new Entry(entry.getKey(), entry.getValue())).toList();
                     }
                 }, (emission, at) -> emitted.add(emission), PipelineMetrics.NONE, PipelineMetrics.Lanes.NONE, clock);
+    }
+
+    /** The attempts in the store, queued or parked, by {@link Attempt#key()}. */
+    private Map<String, Attempt> stored() {
+        Map<String, Attempt> attempts = new HashMap<>();
+        store.forEach((key, value) -> {
+            if (key[0] == 'Q' || key[0] == 'P') {
+                Attempt attempt = PendingAttempt.fromBytes(value).attempt();
+                attempts.put(attempt.key(), attempt);
+            }
+        });
+        return attempts;
     }
 
     private Attempt accept(ChatRequest request) {
@@ -381,6 +500,7 @@ class DispatcherTest {
 
         /** Completes the oldest open call of {@code account} with a response, at the clock's time. */
         void answer(String account, int status, String body, Map<String, String> headers) {
+            open.get(account).removeIf(CompletableFuture::isDone);
             CompletableFuture<UpstreamExchange> call = open.get(account).poll();
             call.complete(new UpstreamExchange.Response(status, headers, body.getBytes(StandardCharsets.UTF_8),
                     clock.instant(), Duration.ofMillis(100)));

@@ -7,7 +7,9 @@ import dev.tokenrelay.schema.Attempt;
 import dev.tokenrelay.schema.ChatRequest;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -16,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
-/** One account's queue: limits, order, parking, blocking and withdrawal, also across threads. */
+/** One account's window: limits, priority order, no starvation, blocking and withdrawal, also across threads. */
 class LaneTest {
 
     private static final long NOW = Instant.parse("2025-01-01T12:00:00Z").toEpochMilli();
@@ -25,9 +27,9 @@ class LaneTest {
     void shouldStartInArrivalOrderUpToTheInFlightLimit() {
         // Given a lane with room for two calls and three attempts queued
         Lane lane = new Lane(2, null);
-        lane.enqueue("r1", attempt("r1"));
-        lane.enqueue("r2", attempt("r2"));
-        lane.enqueue("r3", attempt("r3"));
+        enqueue(lane, "r1", attempt("r1"));
+        enqueue(lane, "r2", attempt("r2"));
+        enqueue(lane, "r3", attempt("r3"));
 
         // When as many as may start do
         List<String> started = startAll(lane, NOW);
@@ -36,7 +38,7 @@ class LaneTest {
         assertThat(started).containsExactly("r1", "r2");
         assertThat(lane.inFlight()).isEqualTo(2);
         assertThat(lane.queued()).isEqualTo(1);
-        lane.finished("r1", null);
+        lane.finished(seq("r1"), null);
         assertThat(startAll(lane, NOW)).containsExactly("r3");
     }
 
@@ -45,7 +47,7 @@ class LaneTest {
         // Given a lane allowing two starts a minute and plenty of in-flight room
         Lane lane = new Lane(100, 2);
         for (int i = 1; i <= 4; i++) {
-            lane.enqueue("r" + i, attempt("r" + i));
+            enqueue(lane, "r" + i, attempt("r" + i));
         }
 
         // When attempts start now, later within the minute, and a minute after the first starts
@@ -64,7 +66,7 @@ class LaneTest {
         // Given a lane allowing 100 tokens a minute and attempts estimated at 40 tokens each
         Lane lane = new Lane(100, null, 100);
         for (int i = 1; i <= 4; i++) {
-            lane.enqueue("r" + i, attempt("r" + i, 40));
+            enqueue(lane, "r" + i, attempt("r" + i, 40));
         }
 
         // When attempts start now and a minute later
@@ -81,13 +83,13 @@ class LaneTest {
         // Given a lane allowing 100 tokens a minute, two calls of 40 estimated tokens running and one waiting
         Lane lane = new Lane(100, null, 100);
         for (int i = 1; i <= 3; i++) {
-            lane.enqueue("r" + i, attempt("r" + i, 40));
+            enqueue(lane, "r" + i, attempt("r" + i, 40));
         }
         assertThat(startAll(lane, NOW)).containsExactly("r1", "r2");
 
         // When the two calls end, their responses reporting 10 tokens each
-        lane.finished("r1", 10);
-        lane.finished("r2", 10);
+        lane.finished(seq("r1"), 10);
+        lane.finished(seq("r2"), 10);
 
         // Then the third fits in the same minute (10 + 10 + 40)
         assertThat(startAll(lane, NOW + 1_000)).containsExactly("r3");
@@ -97,8 +99,8 @@ class LaneTest {
     void shouldStartAnAttemptLargerThanTheWholeLimitWhenNothingElseCounts() {
         // Given a lane allowing 100 tokens a minute, a small attempt and then one estimated at 500
         Lane lane = new Lane(100, null, 100);
-        lane.enqueue("small", attempt("small", 10));
-        lane.enqueue("huge", attempt("huge", 500));
+        enqueue(lane, "small", attempt("small", 10));
+        enqueue(lane, "huge", attempt("huge", 500));
 
         // When attempts start now and a minute later
         List<String> now = startAll(lane, NOW);
@@ -110,35 +112,17 @@ class LaneTest {
     }
 
     @Test
-    void shouldHoldParkedAttemptsUntilTheirTimeThenQueueThemInOrder() {
-        // Given two attempts parked for the same time and one for later
-        Lane lane = new Lane(10, null);
-        lane.park("late", attempt("late"), NOW + 2_000, 1);
-        lane.park("second", attempt("second"), NOW + 1_000, 3);
-        lane.park("first", attempt("first"), NOW + 1_000, 2);
-
-        // When the lane is asked before and after their time
-        List<String> before = startAll(lane, NOW + 999);
-        List<String> after = startAll(lane, NOW + 1_000);
-
-        // Then none starts early, and those due start in arrival order
-        assertThat(before).isEmpty();
-        assertThat(after).containsExactly("first", "second");
-        assertThat(lane.queued()).isEqualTo(1);
-    }
-
-    @Test
     void shouldRunOneCallAtATimeWhileProbing() {
         // Given a lane with room for ten calls, put in probing, with three attempts queued
         Lane lane = new Lane(10, null);
         lane.probing(true);
         for (int i = 1; i <= 3; i++) {
-            lane.enqueue("r" + i, attempt("r" + i));
+            enqueue(lane, "r" + i, attempt("r" + i));
         }
 
         // When as many as may start do, before and after the probe call ends, and after probing ends
         List<String> probe = startAll(lane, NOW);
-        lane.finished("r1", null);
+        lane.finished(seq("r1"), null);
         List<String> nextProbe = startAll(lane, NOW);
         lane.probing(false);
         List<String> enabled = startAll(lane, NOW);
@@ -154,7 +138,7 @@ class LaneTest {
     void shouldStartNothingWhileBlocked() {
         // Given a queued attempt and a lane blocked for a cooldown
         Lane lane = new Lane(10, null);
-        lane.enqueue("r1", attempt("r1"));
+        enqueue(lane, "r1", attempt("r1"));
         lane.blockUntil(NOW + 2_000);
         lane.blockUntil(NOW + 1_000);
 
@@ -169,21 +153,18 @@ class LaneTest {
 
     @Test
     void shouldNeverStartAnAttemptOnceWithdrawn() {
-        // Given a queued attempt, a parked one and a running one
+        // Given a queued attempt and a running one
         Lane lane = new Lane(10, null);
-        lane.enqueue("running", attempt("running"));
+        enqueue(lane, "running", attempt("running"));
         assertThat(startAll(lane, NOW)).containsExactly("running");
-        lane.enqueue("queued", attempt("queued"));
-        lane.park("parked", attempt("parked"), NOW + 1_000, 1);
+        enqueue(lane, "queued", attempt("queued"));
 
         // When each is withdrawn
-        boolean queued = lane.withdraw("queued");
-        boolean parked = lane.withdraw("parked");
-        boolean running = lane.withdraw("running");
+        boolean queued = lane.withdraw(seq("queued"));
+        boolean running = lane.withdraw(seq("running"));
 
-        // Then the waiting ones are gone for good and the running one is reported as not waiting
+        // Then the waiting one is gone for good and the running one is reported as not waiting
         assertThat(queued).isTrue();
-        assertThat(parked).isTrue();
         assertThat(running).isFalse();
         assertThat(startAll(lane, NOW + 5_000)).isEmpty();
         assertThat(lane.queued()).isZero();
@@ -197,7 +178,7 @@ class LaneTest {
         int attempts = 20_000;
         Lane lane = new Lane(limit, null);
         for (int i = 0; i < attempts; i++) {
-            lane.enqueue("r" + i, attempt("r" + i));
+            lane.enqueue(QueueOrder.of(0, i), attempt("r" + i));
         }
         AtomicInteger running = new AtomicInteger();
         AtomicInteger peak = new AtomicInteger();
@@ -215,7 +196,7 @@ class LaneTest {
                     peak.accumulateAndGet(running.incrementAndGet(), Math::max);
                     calls.incrementAndGet();
                     running.decrementAndGet();
-                    lane.finished(start.key(), null);
+                    lane.finished(start.sequence(), null);
                 }
                 return null;
             }));
@@ -233,13 +214,94 @@ class LaneTest {
         assertThat(lane.queued()).isZero();
     }
 
+    @Test
+    void shouldStartHigherPrioritiesFirstAndArrivalOrderWithinOne() {
+        // Given a lane with one slot and attempts of three priorities queued in mixed order
+        Lane lane = new Lane(1, null);
+        enqueue(lane, "batch-1", -10, attempt("batch-1"));
+        enqueue(lane, "default-1", 0, attempt("default-1"));
+        enqueue(lane, "interactive-1", 10, attempt("interactive-1"));
+        enqueue(lane, "batch-2", -10, attempt("batch-2"));
+        enqueue(lane, "interactive-2", 10, attempt("interactive-2"));
+
+        // When each call ends before the next starts
+        List<String> order = startOneByOne(lane, 5);
+
+        // Then the higher priority goes first, and arrival order holds within a priority
+        assertThat(order).containsExactly("interactive-1", "interactive-2", "default-1", "batch-1", "batch-2");
+    }
+
+    @Test
+    void shouldStartTheOldestAttemptAfterNineStartsPassedItOver() {
+        // Given a batch attempt queued first, then a stream of interactive ones
+        Lane lane = new Lane(1, null);
+        enqueue(lane, "batch", -10, attempt("batch"));
+        for (int i = 1; i <= 20; i++) {
+            enqueue(lane, "interactive-" + i, 10, attempt("interactive-" + i));
+        }
+
+        // When calls start one after another
+        List<String> order = startOneByOne(lane, 11);
+
+        // Then nine interactive attempts pass it over, and the tenth start is the batch attempt
+        assertThat(order.subList(0, 9)).allMatch(id -> id.startsWith("interactive-"));
+        assertThat(order.get(9)).isEqualTo("batch");
+        assertThat(order.get(10)).isEqualTo("interactive-10");
+    }
+
+    @Test
+    void shouldEvictTheLastAttemptBeforeABound() {
+        // Given three attempts of one priority and one of a lower priority
+        Lane lane = new Lane(1, null);
+        enqueue(lane, "r1", attempt("r1"));
+        enqueue(lane, "r2", attempt("r2"));
+        enqueue(lane, "r3", attempt("r3"));
+        enqueue(lane, "low", -10, attempt("low"));
+
+        // When the last one before r3's place is evicted
+        QueueOrder evicted = lane.evictBefore(QueueOrder.of(0, seq("r3")));
+
+        // Then r2 leaves the window, the others stay, and what comes before a bound is counted
+        assertThat(evicted.sequence()).isEqualTo(seq("r2"));
+        assertThat(lane.queued()).isEqualTo(3);
+        assertThat(lane.countBefore(QueueOrder.of(0, seq("r3") + 1))).isEqualTo(2);
+        assertThat(startOneByOne(lane, 3)).containsExactly("r1", "r3", "low");
+    }
+
+    private final Map<String, Long> sequences = new HashMap<>();
+
+    private void enqueue(Lane lane, String id, Attempt attempt) {
+        enqueue(lane, id, 0, attempt);
+    }
+
+    private void enqueue(Lane lane, String id, int priority, Attempt attempt) {
+        long sequence = sequences.size();
+        sequences.put(id, sequence);
+        lane.enqueue(QueueOrder.of(priority, sequence), attempt);
+    }
+
+    private long seq(String id) {
+        return sequences.get(id);
+    }
+
     private static List<String> startAll(Lane lane, long nowMs) {
-        List<String> keys = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
         Lane.Start start;
         while ((start = lane.tryStart(nowMs)) != null) {
-            keys.add(start.key());
+            ids.add(start.attempt().request().id());
         }
-        return keys;
+        return ids;
+    }
+
+    /** Starts up to {@code count} calls, each ending before the next starts. */
+    private static List<String> startOneByOne(Lane lane, int count) {
+        List<String> ids = new ArrayList<>();
+        Lane.Start start;
+        while (ids.size() < count && (start = lane.tryStart(NOW)) != null) {
+            ids.add(start.attempt().request().id());
+            lane.finished(start.sequence(), null);
+        }
+        return ids;
     }
 
     private static Attempt attempt(String id) {

@@ -15,9 +15,13 @@ import dev.tokenrelay.schema.DeadLetter;
 import dev.tokenrelay.schema.JsonCodec;
 import dev.tokenrelay.upstream.UpstreamCaller;
 import java.time.Instant;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Set;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -42,16 +46,25 @@ import org.slf4j.LoggerFactory;
  *   <li>a wall-clock punctuator runs {@link Dispatcher#drain()} on the stream thread: finished
  *       calls are decided and forwarded and their store entries deleted; parked attempts whose time
  *       has come are released and those past their deadline expire;</li>
- *   <li>{@code init()} re-issues whatever the store holds, after a restart or a rebalance.</li>
+ *   <li>{@code init()} takes the queues back from the store, after a restart or a rebalance, and
+ *       re-issues the calls that were in flight.</li>
  * </ul>
- * Nothing waits in memory only: queued and parked attempts are in the store, the lanes are an
- * index over it. With exactly-once, the store write commits with the input offset and the
+ * Nothing waits in memory only: queued and parked attempts are in the store, and the heap holds a
+ * window of each account's queue. With exactly-once, the store write commits with the input offset and the
  * forwarded records commit with the delete: no attempt is lost and no result is written twice.
  * The upstream call itself is at-least-once across a crash.
  */
 public final class DispatchProcessor implements Processor<String, byte[], String, Emission> {
 
-    /** Attempts queued, parked or in flight, by {@link Attempt#key()}. */
+    /**
+     * The accounts' queues: attempts queued, parked or in flight, ordered by account, priority and
+     * arrival, with their deadlines (see {@link Dispatcher}).
+     */
+    public static final String QUEUE_STORE = "dispatch-queue";
+    /**
+     * Attempts queued, parked or in flight by {@link Attempt#key()}, as releases before the queue
+     * kept them: read once at start and moved into the queue, so an upgrade loses none.
+     */
     public static final String ATTEMPTS_STORE = "dispatch-attempts";
 
     private static final Logger LOG = LoggerFactory.getLogger(DispatchProcessor.class);
@@ -70,6 +83,8 @@ public final class DispatchProcessor implements Processor<String, byte[], String
      */
     public static ProcessorSupplier<String, byte[], String, Emission> supplier(TokenRelayConfig config,
             UpstreamCaller caller, PipelineMetrics metrics) {
+        StoreBuilder<KeyValueStore<Bytes, byte[]>> queue = Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(QUEUE_STORE), Serdes.Bytes(), Serdes.ByteArray());
         StoreBuilder<KeyValueStore<String, PendingAttempt>> attempts = Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(ATTEMPTS_STORE), Topics.KEYS, new PendingAttemptSerde());
         return new ProcessorSupplier<>() {
@@ -80,7 +95,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
 
             @Override
             public Set<StoreBuilder<?>> stores() {
-                return Set.of(attempts);
+                return Set.of(queue, attempts);
             }
         };
     }
@@ -94,28 +109,15 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     @Override
     public void init(ProcessorContext<String, Emission> context) {
         this.context = context;
-        KeyValueStore<String, PendingAttempt> store = context.getStateStore(ATTEMPTS_STORE);
         AccountStates table = new StoreAccountStates(context.getStateStore(StoreAccountStates.STORE));
-        dispatcher = new Dispatcher(config, table, caller.credentials(), caller::call, new Dispatcher.Store() {
-            @Override
-            public void put(String key, PendingAttempt pending) {
-                store.put(key, pending);
-            }
-
-            @Override
-            public void delete(String key) {
-                // put(null), not delete(): delete reads and decodes the old value only to return it.
-                store.put(key, null);
-            }
-        }, this::forward, metrics, metrics.lanes(context.taskId().toString()), caller.clock());
-        Map<String, PendingAttempt> stored = new HashMap<>();
-        try (KeyValueIterator<String, PendingAttempt> all = store.all()) {
-            all.forEachRemaining(entry -> stored.put(entry.key, entry.value));
-        }
-        int recovered = dispatcher.recover(stored);
-        if (recovered > 0) {
-            LOG.atInfo().addKeyValue("task", context.taskId()).addKeyValue("attempts", recovered)
-                    .log("re-issuing attempts that were queued, parked or in flight");
+        dispatcher = new Dispatcher(config, table, caller.credentials(), caller::call,
+                new QueueStore(context.getStateStore(QUEUE_STORE)), this::forward, metrics,
+                metrics.lanes(context.taskId().toString()), caller.clock());
+        int accounts = dispatcher.recover();
+        int moved = moveOlderAttempts(context.getStateStore(ATTEMPTS_STORE));
+        if (accounts > 0 || moved > 0) {
+            LOG.atInfo().addKeyValue("task", context.taskId()).addKeyValue("accounts", accounts)
+                    .addKeyValue("moved", moved).log("resuming the queues of this task");
         }
         this.drainer = context.schedule(config.processor().drainInterval(), PunctuationType.WALL_CLOCK_TIME,
                 timestamp -> dispatcher.drain());
@@ -136,6 +138,24 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         dispatcher.accept(attempt, record.value());
     }
 
+    /**
+     * Moves what the attempts store of an earlier release holds into the queue, in arrival order,
+     * and empties it. Each is taken as if it had just arrived: a call that was running is made again.
+     */
+    private int moveOlderAttempts(KeyValueStore<String, PendingAttempt> older) {
+        List<KeyValue<String, PendingAttempt>> stored = new ArrayList<>();
+        try (KeyValueIterator<String, PendingAttempt> all = older.all()) {
+            all.forEachRemaining(stored::add);
+        }
+        stored.sort(Comparator.comparingLong(entry -> entry.value.sequence()));
+        for (KeyValue<String, PendingAttempt> entry : stored) {
+            PendingAttempt pending = entry.value;
+            dispatcher.accept(pending.attempt(), pending.json());
+            older.put(entry.key, null);
+        }
+        return stored.size();
+    }
+
     /** An attempts record that is not an attempt: only a foreign producer or a bug writes one. */
     private void unreadable(Record<String, byte[]> record, RuntimeException e) {
         String reason = "unreadable attempt: " + e.getMessage();
@@ -151,6 +171,42 @@ public final class DispatchProcessor implements Processor<String, byte[], String
 
     private void forward(Emission emission, Instant at) {
         context.forward(new Record<>(emission.key(), emission, at.toEpochMilli()));
+    }
+
+    /** The dispatcher's store over a RocksDB store, whose keys sort as unsigned bytes. */
+    private record QueueStore(KeyValueStore<Bytes, byte[]> store) implements Dispatcher.Store {
+        @Override
+        public void put(byte[] key, byte[] value) {
+            store.put(Bytes.wrap(key), value);
+        }
+
+        @Override
+        public void delete(byte[] key) {
+            // put(null), not delete(): delete reads the old value only to return it.
+            store.put(Bytes.wrap(key), null);
+        }
+
+        @Override
+        public byte[] get(byte[] key) {
+            return store.get(Bytes.wrap(key));
+        }
+
+        @Override
+        public List<Entry> range(byte[] from, byte[] to, int limit) {
+            List<Entry> entries = new ArrayList<>(Math.min(limit, 64));
+            Bytes end = Bytes.wrap(to);
+            try (KeyValueIterator<Bytes, byte[]> range = store.range(Bytes.wrap(from), end)) {
+                while (entries.size() < limit && range.hasNext()) {
+                    KeyValue<Bytes, byte[]> next = range.next();
+                    // The store's range includes its upper bound; the dispatcher's does not.
+                    if (next.key.equals(end)) {
+                        break;
+                    }
+                    entries.add(new Entry(next.key.get(), next.value));
+                }
+            }
+            return entries;
+        }
     }
 
     @Override
