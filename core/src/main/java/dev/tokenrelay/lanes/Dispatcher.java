@@ -388,8 +388,14 @@ public final class Dispatcher {
 
     private void indexDeadline(Attempt attempt, long seq, byte[] key) {
         if (attempt.deadline() != null) {
-            store.put(QueueKeys.deadline(attempt.deadline().toEpochMilli(), seq), key);
+            store.put(QueueKeys.deadline(deadlineMs(attempt), seq), key);
         }
+    }
+
+    /** The deadline rounded up to the millisecond: an attempt never expires before its deadline. */
+    private static long deadlineMs(Attempt attempt) {
+        Instant deadline = attempt.deadline();
+        return deadline.toEpochMilli() + (deadline.getNano() % 1_000_000 == 0 ? 0 : 1);
     }
 
     private long nextSequence() {
@@ -598,7 +604,7 @@ public final class Dispatcher {
         waitingForCooldown.remove(seq);
         backlog(attempt.account()).counted(-1);
         if (attempt.deadline() != null) {
-            store.delete(QueueKeys.deadline(attempt.deadline().toEpochMilli(), seq));
+            store.delete(QueueKeys.deadline(deadlineMs(attempt), seq));
         }
     }
 
