@@ -1,6 +1,7 @@
 package dev.tokenrelay.cli;
 
 import dev.tokenrelay.schema.ChatRequest;
+import dev.tokenrelay.schema.Priority;
 import dev.tokenrelay.schema.ResultStatus;
 import dev.tokenrelay.tools.Cluster;
 import dev.tokenrelay.tools.ClusterOptions;
@@ -29,6 +30,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -52,6 +54,7 @@ import picocli.CommandLine.Spec;
         footerHeading = "%nExamples:%n",
         footer = {
                 "  tokenrelay submit --config tokenrelay.yaml batch.jsonl",
+                "  tokenrelay submit --config tokenrelay.yaml --priority batch nightly.jsonl",
                 "  tokenrelay submit --config tokenrelay.yaml --wait --format batch --output out.jsonl batch.jsonl",
                 "%nExit codes: 0 all sent (and, with --wait, every result arrived); 1 a line is invalid, Kafka failed "
                         + "or a result did not arrive; 2 a usage error."})
@@ -67,6 +70,11 @@ public final class SubmitCommand implements Callable<Integer> {
 
     @Mixin
     ClusterOptions cluster;
+
+    @Option(names = "--priority", paramLabel = "NAME|N", converter = PriorityConverter.class,
+            description = "The priority of every request sent: interactive (10), default (0), batch (-10) or an integer "
+                    + "from -100 to 100. A line's own priority wins over this option (default: a line's own, else 0).")
+    Integer priority;
 
     @Option(names = "--skip-invalid", description = "Send the valid lines and report the invalid ones (default: send nothing when a line is invalid).")
     boolean skipInvalid;
@@ -182,11 +190,17 @@ public final class SubmitCommand implements Callable<Integer> {
         return typed.isEmpty() ? option.defaultValue() : typed.get(typed.size() - 1);
     }
 
-    private RequestFile read() {
+    /** The priority given to requests whose line names none. */
+    int priority() {
+        return priority == null ? Priority.DEFAULT : priority;
+    }
+
+    /** Reads and checks every line of the file, before anything is sent. */
+    RequestFile read() {
         if (file.equals("-")) {
             try (BufferedReader reader = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)))) {
-                return RequestFile.read(reader, name());
+                return RequestFile.read(reader, name(), priority());
             } catch (IOException e) {
                 throw ToolException.failure("cannot read standard input: " + e.getMessage());
             }
@@ -196,7 +210,7 @@ public final class SubmitCommand implements Callable<Integer> {
             throw ToolException.usage(file + " is a directory: give a JSONL file, or - for standard input");
         }
         try (BufferedReader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
-            return RequestFile.read(reader, file);
+            return RequestFile.read(reader, file, priority());
         } catch (NoSuchFileException e) {
             throw ToolException.usage(file + ": no such file");
         } catch (AccessDeniedException e) {
@@ -226,5 +240,18 @@ public final class SubmitCommand implements Callable<Integer> {
         return statuses.entrySet().stream()
                 .map(e -> e.getValue() + " " + e.getKey().name().toLowerCase(Locale.ROOT))
                 .collect(Collectors.joining(", ", " (", ")"));
+    }
+
+    /** {@code --priority}: a name or an integer, refused as a usage error with what is allowed. */
+    static final class PriorityConverter implements CommandLine.ITypeConverter<Integer> {
+
+        @Override
+        public Integer convert(String text) {
+            try {
+                return Priority.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.tokenrelay.tools;
 
+import dev.tokenrelay.schema.Priority;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -32,6 +33,18 @@ public record RequestFile(List<ParsedLine.Accepted> accepted, List<ParsedLine.Re
      * @throws IOException when reading fails otherwise
      */
     public static RequestFile read(BufferedReader reader, String name) throws IOException {
+        return read(reader, name, Priority.DEFAULT);
+    }
+
+    /**
+     * Reads every line of {@code reader}, giving {@code priority} to each request whose line names
+     * none (see {@link RequestLines#parse(int, String, int)}).
+     *
+     * @param name what is read (a file name, or standard input), for messages
+     * @throws ToolException (failure) when the text is not UTF-8
+     * @throws IOException when reading fails otherwise
+     */
+    public static RequestFile read(BufferedReader reader, String name, int priority) throws IOException {
         List<ParsedLine.Accepted> accepted = new ArrayList<>();
         List<ParsedLine.Rejected> rejected = new ArrayList<>();
         Map<String, Integer> seen = new HashMap<>();
@@ -43,7 +56,7 @@ public record RequestFile(List<ParsedLine.Accepted> accepted, List<ParsedLine.Re
                 continue;
             }
             lines++;
-            ParsedLine parsed = RequestLines.parse(number, text);
+            ParsedLine parsed = RequestLines.parse(number, text, priority);
             if (parsed instanceof ParsedLine.Accepted line) {
                 Integer first = seen.putIfAbsent(line.request().submissionKey(), number);
                 if (first != null) {

@@ -6,6 +6,7 @@ import dev.tokenrelay.schema.ChatRequest;
 import dev.tokenrelay.schema.InvalidMessageException;
 import dev.tokenrelay.schema.JsonCodec;
 import dev.tokenrelay.schema.MessageValidator;
+import dev.tokenrelay.schema.Priority;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -23,8 +24,17 @@ public final class RequestLines {
 
     private RequestLines() {}
 
-    /** Reads line {@code number} (from 1). */
+    /** Reads line {@code number} (from 1); a line that names no priority keeps the default, 0. */
     public static ParsedLine parse(int number, String text) {
+        return parse(number, text, Priority.DEFAULT);
+    }
+
+    /**
+     * Reads line {@code number} (from 1), giving {@code priority} to a request that names none: a
+     * line's own {@code priority} wins, even {@code "default"}. An OpenAI Batch line has no field
+     * for it, so it always gets {@code priority}.
+     */
+    public static ParsedLine parse(int number, String text, int priority) {
         JsonNode tree;
         try {
             tree = JsonCodec.parseTree(text.getBytes(StandardCharsets.UTF_8));
@@ -40,6 +50,9 @@ public final class RequestLines {
         try {
             JsonNode requestTree = batch ? BatchInput.toRequest((ObjectNode) tree) : tree;
             request = MessageValidator.instance().readRequest(requestTree);
+            if (!requestTree.has("priority")) {
+                request = request.withPriority(priority);
+            }
         } catch (InvalidMessageException e) {
             String field = batch ? BatchInput.fieldInLine(e.field()) : e.field();
             return new ParsedLine.Rejected(number, field.isEmpty() ? e.reason() : field + ": " + e.reason());

@@ -69,6 +69,18 @@ class CommandUsageTest {
     }
 
     @Test
+    void shouldRefuseAPriorityThatIsNotANameOrAnIntegerInRange() {
+        // Given submits whose --priority is unknown, in capitals, or out of range
+        // When they run / Then each is a usage error naming the option and what it accepts
+        assertUsageError(Cli.run(new SubmitCommand(), "--bootstrap-servers", "localhost:9092", "--priority", "urgent", "-"),
+                "--priority': priority must be interactive, default, batch or an integer from -100 to 100, got 'urgent'");
+        assertUsageError(Cli.run(new SubmitCommand(), "--bootstrap-servers", "localhost:9092", "--priority", "Batch", "-"),
+                "got 'Batch'");
+        assertUsageError(Cli.run(new SubmitCommand(), "--bootstrap-servers", "localhost:9092", "--priority", "101", "-"),
+                "got '101'");
+    }
+
+    @Test
     void shouldRefuseOptionsThatDoNotGoTogether() {
         assertUsageError(Cli.run(new SubmitCommand(), "--bootstrap-servers", "localhost:9092", "--format", "batch", "-"),
                 "--format and --output describe the results of --wait: add --wait, or leave them out");

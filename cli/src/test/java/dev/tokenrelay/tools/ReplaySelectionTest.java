@@ -7,6 +7,7 @@ import dev.tokenrelay.schema.ChatRequest;
 import dev.tokenrelay.schema.DeadLetter;
 import dev.tokenrelay.schema.JsonCodec;
 import dev.tokenrelay.schema.OutcomeKind;
+import dev.tokenrelay.schema.Priority;
 import dev.tokenrelay.schema.ResultStatus;
 import dev.tokenrelay.schema.TrailEntry;
 import java.time.Instant;
@@ -132,5 +133,29 @@ class ReplaySelectionTest {
         assertThat(moved).extracting(r -> r.request().pool()).containsExactly("reserve", "reserve");
         assertThat(moved).extracting(r -> r.request().account()).containsExactly(null, null);
         assertThat(moved).extracting(r -> r.request().body()).containsExactly(letters.get(0).request().body(), letters.get(1).request().body());
+    }
+
+    @Test
+    void shouldKeepEachRequestsPriority() {
+        // Given dead letters of an interactive request, a batch request written as it came back
+        // from the dead-letter topic, and one with no priority
+        DeadLetter batch = JsonCodec.decode(JsonCodec.encode(failed(request("nightly", 0, null, null, null)
+                .withPriority(Priority.BATCH), ResultStatus.FAILED, "upstream_error", "x", NOW.minusSeconds(2))),
+                DeadLetter.class);
+        List<DeadLetter> letters = List.of(
+                failed(request("chat", 0, null, null, null).withPriority(Priority.INTERACTIVE), ResultStatus.FAILED,
+                        "upstream_error", "x", NOW.minusSeconds(3)),
+                batch,
+                failed(request("plain", 0, null, null, null), ResultStatus.FAILED, "upstream_error", "x", NOW.minusSeconds(1)));
+
+        // When they are replayed, unchanged and to another pool
+        List<ReplaySelection.Replay> same = ReplaySelection.select(letters, DeadLetterFilter.all(), ReplaySelection.Changes.none(), NOW).replays();
+        List<ReplaySelection.Replay> moved = ReplaySelection.select(letters, DeadLetterFilter.all(), new ReplaySelection.Changes(false, "reserve"), NOW).replays();
+
+        // Then every replay keeps the priority its request had
+        assertThat(same).extracting(r -> r.request().id() + "=" + r.request().priority())
+                .containsExactlyInAnyOrder("chat=10", "nightly=-10", "plain=0");
+        assertThat(moved).extracting(r -> r.request().id() + "=" + r.request().priority())
+                .containsExactlyInAnyOrder("chat=10", "nightly=-10", "plain=0");
     }
 }

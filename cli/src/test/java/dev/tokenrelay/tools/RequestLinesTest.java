@@ -3,6 +3,7 @@ package dev.tokenrelay.tools;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenrelay.schema.ChatRequest;
+import dev.tokenrelay.schema.Priority;
 import org.junit.jupiter.api.Test;
 
 class RequestLinesTest {
@@ -90,5 +91,52 @@ class RequestLinesTest {
         // Then the reason names the field, not the value
         assertThat(parsed.toString()).isEqualTo("line 9: /apiKey: unknown property 'apiKey' is not allowed")
                 .doesNotContain("sk-secret");
+    }
+
+    @Test
+    void shouldReadAPriorityOnARequestLine() {
+        // Given request lines with a priority name and a number
+        String named = "{\"id\":\"r-1\",\"priority\":\"interactive\",\"body\":{\"model\":\"m\"," + MESSAGES + "}}";
+        String numbered = "{\"id\":\"r-2\",\"priority\":-42,\"body\":{\"model\":\"m\"," + MESSAGES + "}}";
+
+        // When they are read
+        ParsedLine first = RequestLines.parse(1, named);
+        ParsedLine second = RequestLines.parse(2, numbered);
+
+        // Then each request carries its priority
+        assertThat(((ParsedLine.Accepted) first).request().priority()).isEqualTo(Priority.INTERACTIVE);
+        assertThat(((ParsedLine.Accepted) second).request().priority()).isEqualTo(-42);
+    }
+
+    @Test
+    void shouldRefuseABadPriorityNamingWhatIsAllowed() {
+        // Given a request line whose priority is written in capitals
+        String line = "{\"id\":\"r-1\",\"priority\":\"BATCH\",\"body\":{\"model\":\"m\"," + MESSAGES + "}}";
+
+        // When it is read / Then it is rejected naming the field and the allowed values
+        assertThat(RequestLines.parse(4, line)).hasToString("line 4: /priority: priority must be interactive, default, "
+                + "batch or an integer from -100 to 100, got 'BATCH'");
+    }
+
+    @Test
+    void shouldGiveTheDefaultPriorityOnlyToALineThatNamesNone() {
+        // Given a line with no priority, lines naming their own (even "default"), and a Batch line
+        String none = "{\"id\":\"r-1\",\"body\":{\"model\":\"m\"," + MESSAGES + "}}";
+        String own = "{\"id\":\"r-2\",\"priority\":5,\"body\":{\"model\":\"m\"," + MESSAGES + "}}";
+        String ownDefault = "{\"id\":\"r-3\",\"priority\":\"default\",\"body\":{\"model\":\"m\"," + MESSAGES + "}}";
+        String batch = "{\"custom_id\":\"b-1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+                + "\"body\":{\"model\":\"m\"," + MESSAGES + "}}";
+
+        // When they are read with the batch priority as the default
+        // Then the line's own priority wins, and the others get the default
+        assertThat(priorityOf(RequestLines.parse(1, none, Priority.BATCH))).isEqualTo(Priority.BATCH);
+        assertThat(priorityOf(RequestLines.parse(2, own, Priority.BATCH))).isEqualTo(5);
+        assertThat(priorityOf(RequestLines.parse(3, ownDefault, Priority.BATCH))).isEqualTo(Priority.DEFAULT);
+        assertThat(priorityOf(RequestLines.parse(4, batch, Priority.BATCH))).isEqualTo(Priority.BATCH);
+    }
+
+    private static int priorityOf(ParsedLine parsed) {
+        assertThat(parsed).as("%s", parsed).isInstanceOf(ParsedLine.Accepted.class);
+        return ((ParsedLine.Accepted) parsed).request().priority();
     }
 }

@@ -131,6 +131,38 @@ class AdmissionTest {
     }
 
     @Test
+    void shouldRejectABadPriorityWithItsReason() {
+        // Given a request whose priority is not one of the names
+        String value = "{\"id\":\"loud\",\"priority\":\"urgent\",\"body\":" + BODY + "}";
+
+        // When it arrives
+        List<Emission> emitted = admit("loud", value, NOW);
+
+        // Then it is rejected naming the field and what a priority may be, and dead-lettered
+        assertThat(result(emitted).status()).isEqualTo(ResultStatus.REJECTED);
+        assertThat(result(emitted).error().message()).isEqualTo("invalid request: /priority: priority must be "
+                + "interactive, default, batch or an integer from -100 to 100, got 'urgent'");
+        assertThat(deadLetter(emitted, "loud").originalText()).isEqualTo(value);
+    }
+
+    @Test
+    void shouldCarryAValidPriorityToTheFirstAttempt() {
+        // Given requests with a priority name, a number, and none
+        String named = "{\"id\":\"chat\",\"priority\":\"interactive\",\"body\":" + BODY + "}";
+        String numbered = "{\"id\":\"nightly\",\"priority\":-50,\"body\":" + BODY + "}";
+
+        // When they arrive
+        Attempt chat = attempt(admit("chat", named, NOW));
+        Attempt nightly = attempt(admit("nightly", numbered, NOW));
+        Attempt plain = attempt(admit("plain", request("plain", BODY), NOW));
+
+        // Then each first attempt's request carries its priority as a number
+        assertThat(chat.request().priority()).isEqualTo(10);
+        assertThat(nightly.request().priority()).isEqualTo(-50);
+        assertThat(plain.request().priority()).isZero();
+    }
+
+    @Test
     void shouldRejectUnderTheRecordKeyWhenTheValueHoldsNoId() {
         // Given a value that is not JSON at all, under a key
         // When it arrives

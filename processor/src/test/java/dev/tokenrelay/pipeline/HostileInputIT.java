@@ -173,8 +173,8 @@ class HostileInputIT {
         corpus.add(new Bad("null value", "h-null-value", null, "h-null-value", "empty value"));
         corpus.add(new Bad("not an object", "h-array", utf8("[1, 2, 3]"), "h-array", "invalid request"));
         corpus.add(new Bad("unknown field", "h-unknown",
-                utf8("{\"id\":\"h-unknown\",\"priority\":\"high\",\"body\":{\"model\":\"m\"," + MESSAGES + "}}"),
-                "h-unknown", "unknown property 'priority' is not allowed"));
+                utf8("{\"id\":\"h-unknown\",\"urgency\":\"high\",\"body\":{\"model\":\"m\"," + MESSAGES + "}}"),
+                "h-unknown", "unknown property 'urgency' is not allowed"));
         corpus.add(new Bad("huge metadata", "h-metadata",
                 utf8("{\"id\":\"h-metadata\",\"metadata\":{\"blob\":\"" + "m".repeat(100_000) + "\"},\"body\":{\"model\":\"m\","
                         + MESSAGES + "}}"),

@@ -39,6 +39,11 @@ public final class MessageValidator {
     public static final String BASE_IRI = "https://tokenrelay.dev/schema/";
 
     private static final String DATE_TIME_EXAMPLE = "2025-01-31T12:00:00Z";
+    /**
+     * Where a request's priority is described, wherever the request is nested (an attempt, a dead
+     * letter): its errors get one message listing what is allowed, not the schema's anyOf details.
+     */
+    private static final String PRIORITY_SCHEMA = MessageType.CHAT_REQUEST.schemaResource() + "#/properties/priority";
 
     private final Map<MessageType, Schema> schemas;
 
@@ -156,7 +161,8 @@ public final class MessageValidator {
             }
         }
         return new ChatRequest(tree.get("id").asText(), tree.path("generation").asInt(0), object,
-                textOrNull(tree, "pool"), textOrNull(tree, "account"), deadline, tree.get("metadata"));
+                textOrNull(tree, "pool"), textOrNull(tree, "account"), deadline, tree.get("metadata"),
+                Priority.parse(tree.get("priority")));
     }
 
     private static String textOrNull(JsonNode tree, String field) {
@@ -255,8 +261,15 @@ public final class MessageValidator {
         return depth;
     }
 
-    /** A short reason that never repeats the offending value (it could be anything, even a secret). */
+    /**
+     * A short reason that never repeats the offending value (it could be anything, even a secret),
+     * but for a priority: a few characters of a mistyped name are what tells the sender what is wrong.
+     */
     private static String reasonOf(Error error) {
+        if (error.getSchemaLocation() != null && error.getSchemaLocation().toString().contains(PRIORITY_SCHEMA)) {
+            JsonNode value = error.getInstanceNode();
+            return Priority.problem(value == null ? "an invalid value" : Priority.describe(value));
+        }
         String keyword = error.getKeyword() == null ? "" : error.getKeyword();
         switch (keyword) {
             case "required":

@@ -85,7 +85,9 @@ class MessageValidatorTest {
             "\"id\":\"r1\"",
             "\"id\":\"r1\",\"generation\":2,\"pool\":\"p\",\"metadata\":{\"k\":[1,{\"x\":null}]}",
             "\"id\":\"r1\",\"account\":\"a\",\"deadline\":\"2030-01-31T12:00:00Z\"",
-            "\"id\":\"r1\",\"deadline\":\"2030-01-31T12:00:00.123456789Z\""})
+            "\"id\":\"r1\",\"deadline\":\"2030-01-31T12:00:00.123456789Z\"",
+            "\"id\":\"r1\",\"priority\":\"batch\"",
+            "\"id\":\"r1\",\"priority\":-100"})
     void shouldReadTheSameRecordAsDataBindingDoes(String fields) throws Exception {
         // Given a valid request
         String json = request(fields, "\"model\":\"m\",\"n\":1,\"messages\":" + MESSAGES);
@@ -259,10 +261,10 @@ class MessageValidatorTest {
     @Test
     void shouldRejectAnUnknownTopLevelProperty() {
         // Given a request with a property the schema does not define
-        byte[] value = bytes(request("\"id\":\"r1\",\"priority\":5", "\"model\":\"m\",\"messages\":" + MESSAGES));
+        byte[] value = bytes(request("\"id\":\"r1\",\"urgency\":5", "\"model\":\"m\",\"messages\":" + MESSAGES));
 
         // When it is read / Then that property is at fault
-        assertInvalid(() -> validator.readRequest(value), "/priority", "unknown property 'priority' is not allowed");
+        assertInvalid(() -> validator.readRequest(value), "/urgency", "unknown property 'urgency' is not allowed");
     }
 
     @Test
@@ -321,6 +323,60 @@ class MessageValidatorTest {
         assertInvalid(() -> validator.readRequest(pool), "/pool", "at least 1");
         assertInvalid(() -> validator.readRequest(account), "/account", "at least 1");
         assertInvalid(() -> validator.readRequest(metadata), "/metadata", "object expected");
+    }
+
+    @Test
+    void shouldReadAPriorityByNameOrNumber() throws Exception {
+        // Given requests with each priority name, a number, and none
+        String body = "\"model\":\"m\",\"messages\":" + MESSAGES;
+
+        // When they are read / Then each carries its priority, and none means 0
+        assertThat(validator.readRequest(bytes(request("\"id\":\"r1\",\"priority\":\"interactive\"", body))).priority())
+                .isEqualTo(10);
+        assertThat(validator.readRequest(bytes(request("\"id\":\"r1\",\"priority\":\"default\"", body))).priority())
+                .isZero();
+        assertThat(validator.readRequest(bytes(request("\"id\":\"r1\",\"priority\":\"batch\"", body))).priority())
+                .isEqualTo(-10);
+        assertThat(validator.readRequest(bytes(request("\"id\":\"r1\",\"priority\":100", body))).priority())
+                .isEqualTo(100);
+        assertThat(validator.readRequest(bytes(request("\"id\":\"r1\"", body))).priority()).isZero();
+    }
+
+    @Test
+    void shouldRejectABadPriorityNamingTheAllowedValues() {
+        // Given priorities that are a name in the wrong case, an unknown name, out of range, a fraction,
+        // a number written as a string, null and a boolean
+        String body = "\"model\":\"m\",\"messages\":" + MESSAGES;
+        String allowed = "priority must be interactive, default, batch or an integer from -100 to 100, got ";
+
+        // When they are read / Then the priority is at fault, with what is allowed and what it got
+        assertInvalid(() -> validator.readRequest(bytes(request("\"id\":\"r1\",\"priority\":\"Batch\"", body))),
+                "/priority", allowed + "'Batch'");
+        assertInvalid(() -> validator.readRequest(bytes(request("\"id\":\"r1\",\"priority\":\"urgent\"", body))),
+                "/priority", allowed + "'urgent'");
+        assertInvalid(() -> validator.readRequest(bytes(request("\"id\":\"r1\",\"priority\":101", body))),
+                "/priority", allowed + "101");
+        assertInvalid(() -> validator.readRequest(bytes(request("\"id\":\"r1\",\"priority\":-101", body))),
+                "/priority", allowed + "-101");
+        assertInvalid(() -> validator.readRequest(bytes(request("\"id\":\"r1\",\"priority\":2.5", body))),
+                "/priority", allowed + "2.5");
+        assertInvalid(() -> validator.readRequest(bytes(request("\"id\":\"r1\",\"priority\":\"10\"", body))),
+                "/priority", allowed + "'10'");
+        assertInvalid(() -> validator.readRequest(bytes(request("\"id\":\"r1\",\"priority\":null", body))),
+                "/priority", allowed + "null");
+        assertInvalid(() -> validator.readRequest(bytes(request("\"id\":\"r1\",\"priority\":true", body))),
+                "/priority", allowed + "a boolean");
+    }
+
+    @Test
+    void shouldRejectABadPriorityOfARequestInsideAnAttempt() {
+        // Given an attempt whose request has an unknown priority name
+        byte[] attempt = bytes("{\"request\":" + request("\"id\":\"r1\",\"priority\":\"soon\"",
+                "\"model\":\"m\",\"messages\":" + MESSAGES) + ",\"number\":1,\"account\":\"a\",\"trail\":[]}");
+
+        // When it is read / Then the nested priority is at fault with the same reason
+        assertInvalid(() -> validator.read(attempt, Attempt.class), "/request/priority",
+                "priority must be " + Priority.ALLOWED + ", got 'soon'");
     }
 
     @Test

@@ -194,7 +194,7 @@ class RecordSchemasTest {
         ObjectNode body = NODES.objectNode().put("model", "gpt-4o-mini").put("temperature", 0.2);
         body.putArray("messages").addObject().put("role", "user").put("content", "Say hi");
         ObjectNode metadata = NODES.objectNode().put("tenant", "acme");
-        return new ChatRequest("req-1", 2, body, "openai-main", "openai-key-2", T1, metadata);
+        return new ChatRequest("req-1", 2, body, "openai-main", "openai-key-2", T1, metadata, Priority.INTERACTIVE);
     }
 
     private static ChatRequest minimalRequest() {
