@@ -32,14 +32,16 @@ import picocli.CommandLine.Spec;
 @Command(name = "results", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
                 "Write results from the results topic (read_committed) as JSONL: the results themselves, or OpenAI "
-                        + "Batch output lines with --format batch.",
+                        + "Batch output lines with --format openai-batch.",
                 "Reads from the beginning (or --since) up to where the topic ended when it started; --follow keeps "
                         + "reading new results until Ctrl-C (from now on, unless --from-beginning or --since is given).",
-                "Results go to standard output (or --output), the summary to standard error."},
+                "Results go to standard output (or --output), those that did not succeed to --errors FILE when "
+                        + "given (as OpenAI splits output and error files); the summary goes to standard error."},
         footerHeading = "%nExamples:%n",
         footer = {
                 "  tokenrelay results --config tokenrelay.yaml --status failed,expired",
-                "  tokenrelay results --config tokenrelay.yaml --since 1h --metadata customer=acme --format batch -o out.jsonl",
+                "  tokenrelay results --config tokenrelay.yaml --since 1h --metadata customer=acme --format openai-batch -o out.jsonl",
+                "  tokenrelay results --config tokenrelay.yaml --format openai-batch -o out.jsonl --errors errors.jsonl",
                 "  tokenrelay results --config tokenrelay.yaml --follow",
                 "%nExit codes: 0 done; 1 Kafka failed or the topic is missing; 2 a usage error."})
 public final class ResultsCommand implements Callable<Integer> {
@@ -72,12 +74,17 @@ public final class ResultsCommand implements Callable<Integer> {
             description = "Only the latest generation of each request id (a replayed request's newest result); not with --follow.")
     boolean latest;
 
-    @Option(names = "--format", paramLabel = "jsonl|batch", defaultValue = "jsonl",
-            description = "jsonl (the results as on the topic, the default) or batch (OpenAI Batch output lines).")
+    @Option(names = "--format", paramLabel = "jsonl|openai-batch", defaultValue = "jsonl",
+            description = "jsonl (the results as on the topic, the default) or openai-batch (OpenAI Batch output lines).")
     String format;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write to FILE instead of standard output.")
     Path output;
+
+    @Option(names = "--errors", paramLabel = "FILE",
+            description = "Write the results that did not succeed to FILE instead (OpenAI's error file); "
+                    + "without it every result goes to the output.")
+    Path errors;
 
     @Spec
     CommandSpec spec;
@@ -107,7 +114,7 @@ public final class ResultsCommand implements Callable<Integer> {
         // Checked before the output file is opened, so a wrong configuration does not empty it.
         kafka.requireTopics(topic);
         ResultQuery query = new ResultQuery(kafka, filter, latest);
-        try (ResultWriter writer = ResultWriter.open(output, out, resultFormat)) {
+        try (ResultWriter writer = ResultWriter.open(output, errors, out, resultFormat)) {
             ResultQuery.Summary summary;
             try (StopOnSignal signal = StopOnSignal.install(query::stop)) {
                 if (follow) {
@@ -116,7 +123,7 @@ public final class ResultsCommand implements Callable<Integer> {
                 }
                 summary = query.run(start, fromBeginning, follow, writer);
                 err.printf("results: %d read from %s, %d written to %s%s%s%n", summary.read(), topic, summary.written(),
-                        writer.destination(),
+                        writer.describe(),
                         summary.unreadable() > 0 ? ", " + Progress.count(summary.unreadable(), "unreadable record") + " skipped" : "",
                         summary.stopped() && !follow ? " (stopped before the end)" : "");
                 err.flush();

@@ -55,7 +55,8 @@ import picocli.CommandLine.Spec;
         footer = {
                 "  tokenrelay submit --config tokenrelay.yaml batch.jsonl",
                 "  tokenrelay submit --config tokenrelay.yaml --priority batch nightly.jsonl",
-                "  tokenrelay submit --config tokenrelay.yaml --wait --format batch --output out.jsonl batch.jsonl",
+                "  tokenrelay submit --config tokenrelay.yaml --wait --format openai-batch --output out.jsonl "
+                        + "--errors errors.jsonl batch.jsonl",
                 "%nExit codes: 0 all sent (and, with --wait, every result arrived); 1 a line is invalid, Kafka failed "
                         + "or a result did not arrive; 2 a usage error."})
 public final class SubmitCommand implements Callable<Integer> {
@@ -86,12 +87,16 @@ public final class SubmitCommand implements Callable<Integer> {
             description = "With --wait: how long to wait for the results, e.g. 90s, 10m, 1h30m (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
-    @Option(names = "--format", paramLabel = "jsonl|batch",
-            description = "With --wait: jsonl (the results as on the results topic, the default) or batch (OpenAI Batch output lines).")
+    @Option(names = "--format", paramLabel = "jsonl|openai-batch",
+            description = "With --wait: jsonl (the results as on the results topic, the default) or openai-batch (OpenAI Batch output lines).")
     String format;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "With --wait: write the results to FILE instead of standard output.")
     Path output;
+
+    @Option(names = "--errors", paramLabel = "FILE",
+            description = "With --wait: write the results that did not succeed to FILE instead (OpenAI's error file).")
+    Path errors;
 
     @Spec
     CommandSpec spec;
@@ -114,8 +119,8 @@ public final class SubmitCommand implements Callable<Integer> {
             throw ToolException.usage("--timeout: must be longer than zero, got '" + typedTimeout() + "'");
         }
         ResultFormat resultFormat = format == null ? ResultFormat.JSONL : ResultFormat.of(format);
-        if (!await && (format != null || output != null)) {
-            throw ToolException.usage("--format and --output describe the results of --wait: add --wait, or leave them out");
+        if (!await && (format != null || output != null || errors != null)) {
+            throw ToolException.usage("--format, --output and --errors describe the results of --wait: add --wait, or leave them out");
         }
         Cluster kafka = cluster.resolve();
         RequestFile requests = read();
@@ -139,7 +144,7 @@ public final class SubmitCommand implements Callable<Integer> {
         List<ChatRequest> toSend = requests.accepted().stream().map(ParsedLine.Accepted::request).toList();
         // Both opened before sending: the waiter reads the results topic from where it ends now, so no
         // result is missed, and an output file that cannot be written stops the command before it sends.
-        try (ResultWriter writer = await ? ResultWriter.open(output, out, resultFormat) : null;
+        try (ResultWriter writer = await ? ResultWriter.open(output, errors, out, resultFormat) : null;
                 ResultWaiter waiter = await ? ResultWaiter.before(kafka, resultsTopic) : null) {
             RequestSender.Report sent = RequestSender.send(kafka, requestsTopic, toSend,
                     new Progress(err, terminal, "sending"));
@@ -162,7 +167,7 @@ public final class SubmitCommand implements Callable<Integer> {
             outcome = waiter.await(sent, timeout, writer::write, new Progress(err, terminal, "waiting for results"));
             err.printf("submit: %d of %d results in %s%s, written to %s%n", outcome.arrived(), sent.size(),
                     Progress.seconds(outcome.elapsed()),
-                    statuses(outcome.statuses()), writer.destination());
+                    statuses(outcome.statuses()), writer.describe());
             if (outcome.unreadable() > 0) {
                 err.printf("submit: skipped %s of the results topic%n", Progress.count(outcome.unreadable(), "unreadable record"));
             }

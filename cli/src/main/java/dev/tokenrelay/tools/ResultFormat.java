@@ -11,24 +11,24 @@ public enum ResultFormat {
     /** The result as on the results topic. */
     JSONL,
     /** The OpenAI Batch output line ({@link BatchOutput}). */
-    BATCH;
+    OPENAI_BATCH;
 
     /**
-     * Reads {@code jsonl} or {@code batch}.
+     * Reads {@code jsonl} or {@code openai-batch} ({@code batch} too, its earlier name).
      *
      * @throws ToolException (usage) for anything else
      */
     public static ResultFormat of(String text) {
         return switch (text.strip().toLowerCase(Locale.ROOT)) {
             case "jsonl", "json" -> JSONL;
-            case "batch" -> BATCH;
-            default -> throw ToolException.usage("--format: expected jsonl or batch, got '" + text + "'");
+            case "openai-batch", "batch" -> OPENAI_BATCH;
+            default -> throw ToolException.usage("--format: expected jsonl or openai-batch, got '" + text + "'");
         };
     }
 
     /** The line for {@code result}, without the line break. */
     public String render(ChatResult result) {
-        byte[] json = this == BATCH ? JsonCodec.encode(BatchOutput.line(result)) : JsonCodec.encode(result);
+        byte[] json = this == OPENAI_BATCH ? JsonCodec.encode(BatchOutput.line(result)) : JsonCodec.encode(result);
         return new String(json, StandardCharsets.UTF_8);
     }
 }

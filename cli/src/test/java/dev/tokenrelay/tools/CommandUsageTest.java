@@ -83,7 +83,9 @@ class CommandUsageTest {
     @Test
     void shouldRefuseOptionsThatDoNotGoTogether() {
         assertUsageError(Cli.run(new SubmitCommand(), "--bootstrap-servers", "localhost:9092", "--format", "batch", "-"),
-                "--format and --output describe the results of --wait: add --wait, or leave them out");
+                "--format, --output and --errors describe the results of --wait: add --wait, or leave them out");
+        assertUsageError(Cli.run(new SubmitCommand(), "--bootstrap-servers", "localhost:9092", "--errors", "e.jsonl", "-"),
+                "--format, --output and --errors describe the results of --wait: add --wait, or leave them out");
         assertUsageError(Cli.run(new ResultsCommand(), "--bootstrap-servers", "localhost:9092", "--from-beginning", "--since", "1h"),
                 "--from-beginning and --since both say where to start: give one of them");
         assertUsageError(Cli.run(new ResultsCommand(), "--bootstrap-servers", "localhost:9092", "--latest", "--follow"),
@@ -97,7 +99,7 @@ class CommandUsageTest {
         assertUsageError(Cli.run(new ResultsCommand(), "--bootstrap-servers", "localhost:9092", "--status", "failed,lost"),
                 "--status: unknown status 'lost' (use succeeded, failed, expired or rejected)");
         assertUsageError(Cli.run(new ResultsCommand(), "--bootstrap-servers", "localhost:9092", "--format", "csv"),
-                "--format: expected jsonl or batch, got 'csv'");
+                "--format: expected jsonl or openai-batch, got 'csv'");
     }
 
     @Test

@@ -99,14 +99,19 @@ class SubmitResultsIT {
             // And when the processor has answered them, the results come back as Batch output lines
             relay.awaitResults(List.of("b-1", "b-2", "b-3"));
             Path output = dir.resolve("output.jsonl");
-            Cli.Run results = Cli.run(new ResultsCommand(), "--config", config, "--format", "batch", "--output", output.toString());
+            Path errors = dir.resolve("errors.jsonl");
+            Cli.Run results = Cli.run(new ResultsCommand(), "--config", config, "--format", "openai-batch",
+                    "--output", output.toString(), "--errors", errors.toString());
             assertThat(results.exitCode()).as(results.err()).isZero();
-            assertThat(results.err()).contains("3 written to " + output);
+            assertThat(results.err()).contains("3 written to " + output + " (3) and " + errors + " (0)");
+            assertThat(Files.readString(errors)).isEmpty();
 
-            // Exactly one per custom_id, each a 200 with its chat completion
+            // Exactly one per custom_id, each a 200 with its chat completion and the upstream's request id
             List<JsonNode> lines = jsonLines(Files.readString(output));
             assertThat(lines).extracting(line -> line.get("custom_id").asText()).containsExactlyInAnyOrder("b-1", "b-2", "b-3");
             assertThat(lines).allSatisfy(line -> {
+                assertThat(line.get("id").asText()).matches("batch_req_[0-9a-f]{32}");
+                assertThat(line.at("/response/request_id").asText()).matches("req_[0-9a-f]{32}");
                 assertThat(line.at("/response/status_code").asInt()).isEqualTo(200);
                 assertThat(line.at("/response/body/object").asText()).isEqualTo("chat.completion");
                 assertThat(line.at("/response/body/choices/0/message/content").asText())

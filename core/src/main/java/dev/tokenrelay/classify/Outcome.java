@@ -28,6 +28,12 @@ public sealed interface Outcome {
     Duration latency();
 
     /**
+     * The id the upstream gave its response in a header ({@link UpstreamExchange.Response#upstreamRequestId()}),
+     * {@code null} when it sent none or no response came back.
+     */
+    String upstreamRequestId();
+
+    /**
      * A usable answer. A 2xx carries the chat completion; a non-2xx status outside the retryable
      * list carries the upstream's body as {@code response}. {@code finalAnswer} marks a non-2xx that
      * must not fail over (context window, content policy).
@@ -40,8 +46,21 @@ public sealed interface Outcome {
             boolean finalAnswer,
             String reason,
             Instant startedAt,
-            Duration latency)
+            Duration latency,
+            String upstreamRequestId)
             implements Outcome {
+
+        /** A success whose upstream named no request id. */
+        public Success(int status, JsonNode completion, JsonNode usage, UpstreamResponse response, boolean finalAnswer,
+                String reason, Instant startedAt, Duration latency) {
+            this(status, completion, usage, response, finalAnswer, reason, startedAt, latency, null);
+        }
+
+        /** This outcome with the upstream's request id. */
+        public Success withUpstreamRequestId(String id) {
+            return new Success(status, completion, usage, response, finalAnswer, reason, startedAt, latency, id);
+        }
+
         @Override
         public OutcomeKind kind() {
             return OutcomeKind.SUCCESS;
@@ -68,8 +87,21 @@ public sealed interface Outcome {
             Duration cooldown,
             boolean timeout,
             Instant startedAt,
-            Duration latency)
+            Duration latency,
+            String upstreamRequestId)
             implements Outcome {
+
+        /** A retryable outcome whose upstream named no request id. */
+        public Retryable(String reason, Integer httpStatus, UpstreamResponse response, Duration cooldown, boolean timeout,
+                Instant startedAt, Duration latency) {
+            this(reason, httpStatus, response, cooldown, timeout, startedAt, latency, null);
+        }
+
+        /** This outcome with the upstream's request id. */
+        public Retryable withUpstreamRequestId(String id) {
+            return new Retryable(reason, httpStatus, response, cooldown, timeout, startedAt, latency, id);
+        }
+
         @Override
         public OutcomeKind kind() {
             return OutcomeKind.RETRYABLE;
@@ -79,6 +111,13 @@ public sealed interface Outcome {
     /** Nobody can serve the request: stop. {@code status} is what the result should answer. */
     record Fatal(String reason, Integer httpStatus, int resultStatus, String message, Instant startedAt, Duration latency)
             implements Outcome {
+
+        /** Fatal outcomes come from failed or unsent calls, and from an unreadable response: none keeps an id. */
+        @Override
+        public String upstreamRequestId() {
+            return null;
+        }
+
         @Override
         public OutcomeKind kind() {
             return OutcomeKind.FATAL;
@@ -105,6 +144,11 @@ public sealed interface Outcome {
         @Override
         public Duration latency() {
             return Duration.ZERO;
+        }
+
+        @Override
+        public String upstreamRequestId() {
+            return null;
         }
     }
 

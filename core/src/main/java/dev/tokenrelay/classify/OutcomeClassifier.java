@@ -42,7 +42,7 @@ public final class OutcomeClassifier {
     public Outcome classify(UpstreamExchange exchange, AnswerReader provider) {
         try {
             if (exchange instanceof UpstreamExchange.Response response) {
-                return classifyResponse(response, provider);
+                return withRequestId(classifyResponse(response, provider), response.upstreamRequestId());
             }
             if (exchange instanceof UpstreamExchange.NotSent notSent) {
                 return notSent(notSent);
@@ -52,6 +52,20 @@ public final class OutcomeClassifier {
             return Outcome.fatalTransport("classification_error", e.getClass().getSimpleName(), exchange.startedAt(),
                     exchange.latency());
         }
+    }
+
+    /** {@code outcome} carrying the upstream's request id, so a result can name the response it came from. */
+    private static Outcome withRequestId(Outcome outcome, String upstreamRequestId) {
+        if (upstreamRequestId == null) {
+            return outcome;
+        }
+        if (outcome instanceof Outcome.Success success) {
+            return success.withUpstreamRequestId(upstreamRequestId);
+        }
+        if (outcome instanceof Outcome.Retryable retryable) {
+            return retryable.withUpstreamRequestId(upstreamRequestId);
+        }
+        return outcome;
     }
 
     private static Outcome notSent(UpstreamExchange.NotSent notSent) {

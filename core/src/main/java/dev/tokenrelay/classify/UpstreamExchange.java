@@ -16,8 +16,8 @@ public sealed interface UpstreamExchange {
     Duration latency();
 
     /**
-     * An HTTP response. {@code headers} holds only the headers classification reads
-     * ({@link #CLASSIFIED_HEADERS}), by lower-case name.
+     * An HTTP response. {@code headers} holds only the headers classification reads and the
+     * upstream's request id ({@link #CLASSIFIED_HEADERS}), by lower-case name.
      */
     record Response(int status, Map<String, String> headers, byte[] body, Instant startedAt, Duration latency)
             implements UpstreamExchange {
@@ -30,12 +30,33 @@ public sealed interface UpstreamExchange {
         public String header(String lowerCaseName) {
             return headers.get(lowerCaseName);
         }
+
+        /**
+         * The id the upstream gave this response ({@code x-request-id} from OpenAI, {@code request-id}
+         * from Anthropic), or {@code null} when it sent neither.
+         */
+        public String upstreamRequestId() {
+            for (String name : REQUEST_ID_HEADERS) {
+                String value = header(name);
+                if (value != null && !value.isBlank()) {
+                    return value.strip();
+                }
+            }
+            return null;
+        }
     }
 
-    /** The response headers classification reads: the content type, and those that say when to call again. */
+    /** The headers in which providers name a response, for matching a result with their logs and support. */
+    List<String> REQUEST_ID_HEADERS = List.of("x-request-id", "request-id");
+
+    /**
+     * The response headers kept: the content type, those that say when to call again, and the
+     * upstream's request id.
+     */
     List<String> CLASSIFIED_HEADERS = List.of("content-type", "retry-after", "retry-after-ms", "x-ratelimit-reset-requests",
             "x-ratelimit-reset-tokens", "anthropic-ratelimit-requests-reset", "anthropic-ratelimit-tokens-reset",
-            "anthropic-ratelimit-input-tokens-reset", "anthropic-ratelimit-output-tokens-reset");
+            "anthropic-ratelimit-input-tokens-reset", "anthropic-ratelimit-output-tokens-reset", "x-request-id",
+            "request-id");
 
     /** No usable response: connect error, reset, timeout, cancellation. */
     record Failure(Throwable cause, Instant startedAt, Duration latency) implements UpstreamExchange {}

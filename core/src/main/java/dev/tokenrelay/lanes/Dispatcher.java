@@ -573,7 +573,8 @@ public final class Dispatcher {
     private void finish(long seq, Attempt attempt, Outcome outcome, Instant cooldownUntil, Instant now) {
         try {
             TrailEntry entry = new TrailEntry(attempt.number(), attempt.account(), attempt.pool(), outcome.kind(),
-                    outcome.reason(), outcome.httpStatus(), outcome.latency().toMillis(), outcome.startedAt());
+                    outcome.reason(), outcome.httpStatus(), outcome.latency().toMillis(), outcome.startedAt(),
+                    outcome.upstreamRequestId());
             JsonNode usage = outcome instanceof Outcome.Success success ? success.usage() : null;
             metrics.attemptFinished(attempt.account(), outcome);
             output.emit(new Emission.ToOutcomes(new AttemptOutcome(attempt.request().id(),

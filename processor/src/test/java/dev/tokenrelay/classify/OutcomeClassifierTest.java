@@ -590,4 +590,69 @@ class OutcomeClassifierTest {
         assertThat(outcome).isInstanceOf(Outcome.Success.class);
         assertThat(((Outcome.Success) outcome).completion().at("/choices/0/message/content").asText()).isEqualTo("Hi");
     }
+
+    @Nested
+    class UpstreamRequestId {
+
+        private UpstreamExchange.Response withHeader(int status, String header, String value, String body) {
+            return new UpstreamExchange.Response(status, Map.of(header, value), body.getBytes(StandardCharsets.UTF_8),
+                    STARTED, LATENCY);
+        }
+
+        @Test
+        void shouldCarryOpenAisXRequestIdIntoASuccess() {
+            // Given a 200 with text whose upstream named it in x-request-id
+            String body = completion("{\"role\": \"assistant\", \"content\": \"Hello!\"}", "stop");
+
+            // When it is classified
+            Outcome outcome = classify(withHeader(200, "x-request-id", "req_0a1b2c3d", body));
+
+            // Then the success names the upstream's request id
+            assertThat(outcome).isInstanceOf(Outcome.Success.class);
+            assertThat(outcome.upstreamRequestId()).isEqualTo("req_0a1b2c3d");
+        }
+
+        @Test
+        void shouldCarryAnthropicsRequestIdIntoARetryableOutcome() {
+            // Given a 429 whose upstream named it in request-id, as Anthropic does
+            String body = "{\"type\": \"error\", \"error\": {\"type\": \"rate_limit_error\", \"message\": \"slow down\"}}";
+
+            // When it is classified
+            Outcome outcome = classify(withHeader(429, "request-id", "req_sim_4", body));
+
+            // Then the retryable outcome names it
+            assertThat(outcome).isInstanceOf(Outcome.Retryable.class);
+            assertThat(outcome.upstreamRequestId()).isEqualTo("req_sim_4");
+        }
+
+        @Test
+        void shouldCarryTheRequestIdOfAnErrorStatusAndOfAnEmptyCompletion() {
+            // Given a 400 and an empty 200, each with an x-request-id
+            String error = "{\"error\": {\"message\": \"bad\", \"type\": \"invalid_request_error\"}}";
+            String empty = completion("{\"role\": \"assistant\", \"content\": \"\"}", "stop");
+
+            // When they are classified
+            Outcome badRequest = classify(withHeader(400, "x-request-id", "req_400", error));
+            Outcome emptyCompletion = classify(withHeader(200, "x-request-id", "req_empty", empty));
+
+            // Then both outcomes name the response they came from
+            assertThat(badRequest.upstreamRequestId()).isEqualTo("req_400");
+            assertThat(emptyCompletion.kind()).isEqualTo(OutcomeKind.RETRYABLE);
+            assertThat(emptyCompletion.upstreamRequestId()).isEqualTo("req_empty");
+        }
+
+        @Test
+        void shouldHaveNoRequestIdWithoutTheHeaderOrWithoutAResponse() {
+            // Given a 200 without a request id header, and a connection that failed
+            String body = completion("{\"role\": \"assistant\", \"content\": \"Hello!\"}", "stop");
+
+            // When they are classified
+            Outcome noHeader = classify(response(200, body));
+            Outcome noResponse = classify(failure(new ConnectException("Connection refused")));
+
+            // Then neither has an upstream request id
+            assertThat(noHeader.upstreamRequestId()).isNull();
+            assertThat(noResponse.upstreamRequestId()).isNull();
+        }
+    }
 }

@@ -204,7 +204,8 @@ class RecordSchemasTest {
     }
 
     private static TrailEntry fullTrailEntry(int number, OutcomeKind outcome, String reason, int status) {
-        return new TrailEntry(number, "acc-" + number, "openai-main", outcome, reason, status, 840L, T0);
+        return new TrailEntry(number, "acc-" + number, "openai-main", outcome, reason, status, 840L, T0,
+                "req_" + number + "a2b3c4d5e6f7");
     }
 
     private static TrailEntry minimalTrailEntry() {

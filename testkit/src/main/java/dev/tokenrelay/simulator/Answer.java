@@ -39,6 +39,11 @@ record Answer(int status, List<Header> headers, ContentType contentType, byte[] 
         return new Answer(200, List.of(), EVENT_STREAM, body, true);
     }
 
+    /** Whether this answer has a header named {@code name}, in any case. */
+    boolean hasHeader(String name) {
+        return headers.stream().anyMatch(header -> header.getName().equalsIgnoreCase(name));
+    }
+
     /** This answer with one more header. */
     Answer withHeader(String name, String value) {
         List<Header> more = new ArrayList<>(headers);

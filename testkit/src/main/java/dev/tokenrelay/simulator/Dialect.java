@@ -26,6 +26,10 @@ abstract class Dialect {
      * @throws IllegalArgumentException for {@link Behaviour.Reset} and {@link Behaviour.NoAnswer}
      */
     final Answer render(Behaviour behaviour, JsonNode request) {
+        return identified(answer(behaviour, request));
+    }
+
+    private Answer answer(Behaviour behaviour, JsonNode request) {
         if (behaviour instanceof Behaviour.Reply reply) {
             return text(request, reply.text());
         } else if (behaviour instanceof Behaviour.Echo) {
@@ -44,6 +48,14 @@ abstract class Dialect {
             return rateLimited(rateLimited.retryAfterSeconds());
         }
         throw new IllegalArgumentException("No response body for " + behaviour);
+    }
+
+    /**
+     * {@code answer} with the header in which this API names each response, as the real one sends it
+     * on every response. By default unchanged, for a dialect that names its answers as it builds them.
+     */
+    Answer identified(Answer answer) {
+        return answer;
     }
 
     /** {@code "echo: "} plus the request's last user text. */

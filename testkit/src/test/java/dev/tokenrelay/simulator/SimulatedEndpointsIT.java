@@ -429,6 +429,47 @@ class SimulatedEndpointsIT {
     }
 
     @Nested
+    class RequestIds {
+
+        @Test
+        void shouldNameEveryOpenAiAnswerInAnXRequestIdHeaderOfItsOwn() throws Exception {
+            // Given a reply, a streamed reply and an error on the OpenAI endpoints
+            upstream.script(ACCOUNT, Behaviour.reply("one"), Behaviour.reply("two"), Behaviour.status(503));
+
+            // When each is answered
+            HttpResponse<String> chat = send(Endpoint.CHAT, chatBody("hi", false, false));
+            HttpResponse<String> streamed = send(Endpoint.CHAT, chatBody("hi", true, false));
+            HttpResponse<String> error = send(Endpoint.RESPONSES, responsesBody(MAPPER.valueToTree("hi"), false));
+
+            // Then each carries x-request-id: req_ and an id no other answer has, as OpenAI's do
+            List<String> ids = new ArrayList<>();
+            for (HttpResponse<String> response : List.of(chat, streamed, error)) {
+                assertThat(response.headers().firstValue("x-request-id")).hasValueSatisfying(id -> {
+                    assertThat(id).matches("req_[0-9a-f]{32}");
+                    ids.add(id);
+                });
+            }
+            assertThat(error.statusCode()).isEqualTo(503);
+            assertThat(ids).doesNotHaveDuplicates();
+        }
+
+        @Test
+        void shouldNameAnthropicAnswersInARequestIdHeader() throws Exception {
+            // Given a reply and a rate limit on the Messages endpoint
+            upstream.script(ACCOUNT, Behaviour.reply("bonjour"), Behaviour.rateLimited(Duration.ofSeconds(1)));
+
+            // When each is answered
+            HttpResponse<String> reply = send(Endpoint.MESSAGES, messagesBody(MAPPER.valueToTree("hi"), false));
+            HttpResponse<String> limited = send(Endpoint.MESSAGES, messagesBody(MAPPER.valueToTree("hi"), false));
+
+            // Then both carry Anthropic's request-id header, and not OpenAI's
+            assertThat(reply.headers().firstValue("request-id")).hasValueSatisfying(id -> assertThat(id).startsWith("req_"));
+            assertThat(limited.headers().firstValue("request-id")).hasValueSatisfying(id -> assertThat(id).startsWith("req_"));
+            assertThat(reply.headers().firstValue("x-request-id")).isEmpty();
+        }
+    }
+
+    @Nested
     class Messages {
 
         @Test
