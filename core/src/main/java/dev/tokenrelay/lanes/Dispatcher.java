@@ -671,11 +671,9 @@ public final class Dispatcher {
                         : "request finished");
     }
 
-    /**
-     * The priority of an attempt's request: a higher one starts first within its account's queue.
-     */
+    /** The priority of an attempt's request: a higher one starts first within its account's queue. */
     private static int priorityOf(Attempt attempt) {
-        return 0;
+        return attempt.request().priority();
     }
 
     /**

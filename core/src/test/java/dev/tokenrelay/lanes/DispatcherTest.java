@@ -20,6 +20,7 @@ import dev.tokenrelay.schema.ChatRequest;
 import dev.tokenrelay.schema.ChatResult;
 import dev.tokenrelay.schema.JsonCodec;
 import dev.tokenrelay.schema.OutcomeKind;
+import dev.tokenrelay.schema.Priority;
 import dev.tokenrelay.schema.ResultStatus;
 import dev.tokenrelay.schema.TrailEntry;
 import dev.tokenrelay.testing.AccountStatesFixture;
@@ -363,6 +364,44 @@ class DispatcherTest {
     }
 
     @Test
+    void shouldStartAnInteractiveRequestBeforeABacklogOfBatchRequestsQueuedInTheStore() {
+        // Given a one-slot account with a window of 2, and 30 batch requests queued behind a running call
+        start(ACCOUNTS.replace("maxInFlight: 2}\n  b", "maxInFlight: 1}\n  b") + "processor: {queueWindow: 2}\n");
+        for (int i = 0; i < 31; i++) {
+            accept(withPriority(pinned("a"), Priority.BATCH));
+        }
+
+        // When an interactive request arrives, and the running call ends
+        Attempt interactive = accept(withPriority(pinned("a"), Priority.INTERACTIVE));
+        upstream.answer("a", 200, OK, Map.of());
+
+        // Then the freed slot goes to the interactive request, ahead of all 30
+        assertThat(upstream.requests("a")).hasSize(2).last().isEqualTo(interactive.request().id());
+        assertThat(dispatcher.attemptsOnHeap()).isLessThanOrEqualTo(4);
+    }
+
+    @Test
+    void shouldLetTheOldestBatchRequestThroughAfterNineInteractiveOnes() {
+        // Given a one-slot account with a batch request queued before 20 interactive ones
+        start(ACCOUNTS.replace("maxInFlight: 2}\n  b", "maxInFlight: 1}\n  b") + "processor: {queueWindow: 3}\n");
+        accept(pinned("a"));
+        Attempt batch = accept(withPriority(pinned("a"), Priority.BATCH));
+        for (int i = 0; i < 20; i++) {
+            accept(withPriority(pinned("a"), Priority.INTERACTIVE));
+        }
+
+        // When twelve calls end one after another
+        for (int i = 0; i < 12; i++) {
+            upstream.answer("a", 200, OK, Map.of());
+            dispatcher.drain();
+        }
+
+        // Then the batch request, evicted from a window full of interactive ones, starts after nine or ten of them
+        // (the first start passed it over before the drain brought it back to the heap)
+        assertThat(upstream.requests("a").indexOf(batch.request().id())).isBetween(10, 11);
+    }
+
+    @Test
     void shouldAbandonTheCallsInFlightWhenClosed() {
         // Given two calls in flight
         start(ACCOUNTS);
@@ -435,6 +474,10 @@ class DispatcherTest {
         String account = request.account() != null ? request.account() : "a";
         String pool = request.pool() != null ? request.pool() : "main";
         return new Attempt(request, 1, account, pool, List.of(), null, clock.instant());
+    }
+
+    private static ChatRequest withPriority(ChatRequest request, int priority) {
+        return request.withPriority(priority);
     }
 
     private ChatRequest pinned(String account) {
