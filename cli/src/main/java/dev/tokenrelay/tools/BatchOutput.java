@@ -135,6 +135,9 @@ public final class BatchOutput {
         if (result.status() == ResultStatus.EXPIRED) {
             return "batch_expired";
         }
+        if (result.status() == ResultStatus.CANCELLED) {
+            return "batch_cancelled";
+        }
         return result.error() != null ? result.error().type() : statusWord(result);
     }
 

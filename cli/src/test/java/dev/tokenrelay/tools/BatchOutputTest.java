@@ -126,6 +126,22 @@ class BatchOutputTest {
     }
 
     @Test
+    void shouldWriteACancelledRequestAsBatchCancelledWithNoResponse() throws Exception {
+        // Given a request cancelled while it waited, never called
+        ChatResult result = new ChatResult("req-9", 0, ResultStatus.CANCELLED, 499, null,
+                ErrorInfo.of("cancelled", "batch nightly cancelled"), null, null, List.of(), T0);
+
+        // When it is written in the OpenAI Batch format
+        JsonNode line = render(result);
+
+        // Then it has no response and OpenAI's error code for a cancelled batch's request
+        assertThat(line.get("custom_id").asText()).isEqualTo("req-9");
+        assertThat(line.get("response").isNull()).isTrue();
+        assertThat(line.at("/error/code").asText()).isEqualTo("batch_cancelled");
+        assertThat(line.at("/error/message").asText()).isEqualTo("batch nightly cancelled");
+    }
+
+    @Test
     void shouldWriteAnExpiredRequestAsBatchExpiredWithNoResponse() throws Exception {
         // Given a request whose deadline passed after a 429
         ChatResult result = new ChatResult("req-3", 0, ResultStatus.EXPIRED, 504, null,

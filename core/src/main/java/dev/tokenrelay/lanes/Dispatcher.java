@@ -27,6 +27,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -106,6 +107,7 @@ public final class Dispatcher {
     }
 
     private final TokenRelayConfig config;
+    private final Cancellations cancellations;
     private final Calls calls;
     private final Store store;
     private final Output output;
@@ -129,15 +131,28 @@ public final class Dispatcher {
     private final Map<Long, Long> waitingForCooldown = new HashMap<>();
     private long sequence;
     private long reserved;
+    /** The cancellations last looked for in what this task holds. */
+    private long cancellationsSeen;
+    /** Where the look through the store for newly cancelled attempts stands; {@code null}: none under way. */
+    private byte[] cancelSweep;
     private volatile boolean closed;
 
-    /**
-     * @param table       the accounts' health as every instance sees it (the accounts topic)
-     * @param credentials which accounts have no usable credential: they are not chosen
-     */
+    /** A dispatcher for which nothing is ever cancelled. */
     public Dispatcher(TokenRelayConfig config, AccountStates table, CredentialCheck credentials, Calls calls,
             Store store, Output output, PipelineMetrics metrics, PipelineMetrics.Lanes laneMetrics, Clock clock) {
+        this(config, table, credentials, Cancellations.NONE, calls, store, output, metrics, laneMetrics, clock);
+    }
+
+    /**
+     * @param table         the accounts' health as every instance sees it (the accounts topic)
+     * @param credentials   which accounts have no usable credential: they are not chosen
+     * @param cancellations which requests were cancelled: their waiting attempts end with no call
+     */
+    public Dispatcher(TokenRelayConfig config, AccountStates table, CredentialCheck credentials,
+            Cancellations cancellations, Calls calls, Store store, Output output, PipelineMetrics metrics,
+            PipelineMetrics.Lanes laneMetrics, Clock clock) {
         this.config = config;
+        this.cancellations = cancellations;
         this.calls = calls;
         this.store = store;
         this.output = output;
@@ -188,8 +203,13 @@ public final class Dispatcher {
      * @param json the attempt as it arrived, stored as it is so that it is never encoded again
      */
     public void accept(Attempt attempt, byte[] json) {
-        long seq = nextSequence();
         Instant now = now();
+        Optional<String> cancelled = cancellations.cancelled(attempt.request());
+        if (cancelled.isPresent()) {
+            emitFinal(attempt, cancelledResult(attempt, attempt.trail(), cancelled.get(), now), now);
+            return;
+        }
+        long seq = nextSequence();
         backlog(attempt.account()).counted(1);
         if (attempt.notBefore() != null && attempt.notBefore().isAfter(now)) {
             park(new PendingAttempt(attempt, seq, json));
@@ -223,6 +243,7 @@ public final class Dispatcher {
         }
         releaseParked(now);
         expireOverdue(now);
+        endCancelled(now);
         for (String account : new ArrayList<>(lanes.keySet())) {
             refill(account);
             pump(account, now);
@@ -354,8 +375,80 @@ public final class Dispatcher {
             store.delete(entry.key());
             return false;
         }
+        if (endIfCancelled(pending.attempt(), pending.sequence(), entry.key(), now())) {
+            return false;
+        }
         hold(pending.attempt(), order, entry.key());
         return true;
+    }
+
+    /**
+     * Looks for newly cancelled requests in what this task holds: at once in the windows, then
+     * through the store a batch of entries per drain, so a cancelled backlog ends without waiting
+     * for its turn and without one long pause of the stream thread.
+     */
+    private void endCancelled(Instant now) {
+        long version = cancellations.version();
+        if (version != cancellationsSeen) {
+            cancellationsSeen = version;
+            lanes.forEach((account, lane) -> lane.waitingOrder().forEach(order -> {
+                Held pending = held.get(order.sequence());
+                if (pending != null) {
+                    Optional<String> cancelled = cancellations.cancelled(pending.attempt().request());
+                    if (cancelled.isPresent() && lane.withdraw(order.sequence())) {
+                        emitFinal(pending.attempt(), cancelledResult(pending.attempt(), pending.attempt().trail(),
+                                cancelled.get(), now), now);
+                        forget(order.sequence(), pending.attempt());
+                    }
+                }
+            }));
+            cancelSweep = QueueKeys.first(QueueKeys.PARKED);
+        }
+        if (cancelSweep == null) {
+            return;
+        }
+        List<Store.Entry> entries = store.range(cancelSweep, QueueKeys.queuedEnd(), DUE_PER_DRAIN);
+        for (Store.Entry entry : entries) {
+            cancelSweep = successor(entry.key());
+            boolean queued = entry.key()[0] == QueueKeys.QUEUED;
+            if (queued && held.containsKey(QueueKeys.orderOf(entry.key()).sequence())) {
+                continue;
+            }
+            try {
+                PendingAttempt pending = PendingAttempt.fromBytes(entry.value());
+                endIfCancelled(pending.attempt(), pending.sequence(), entry.key(), now);
+            } catch (IllegalArgumentException e) {
+                LOG.atDebug().log("stored attempt not readable while looking for cancellations: {}", e.getMessage());
+            }
+        }
+        if (entries.size() < DUE_PER_DRAIN) {
+            cancelSweep = null;
+        }
+    }
+
+    /** Ends a stored attempt that is not on the heap if its request was cancelled. */
+    private boolean endIfCancelled(Attempt attempt, long seq, byte[] key, Instant now) {
+        Optional<String> cancelled = cancellations.cancelled(attempt.request());
+        if (cancelled.isEmpty()) {
+            return false;
+        }
+        store.delete(key);
+        if (attempt.deadline() != null) {
+            store.delete(QueueKeys.deadline(deadlineMs(attempt), seq));
+        }
+        backlog(attempt.account()).counted(-1);
+        emitFinal(attempt, cancelledResult(attempt, attempt.trail(), cancelled.get(), now), now);
+        return true;
+    }
+
+    private static ChatResult cancelledResult(Attempt attempt, List<TrailEntry> trail, String why, Instant now) {
+        return Results.failed(attempt.request(), ResultStatus.CANCELLED, 499, ErrorInfo.of("cancelled", why),
+                trail, now);
+    }
+
+    /** The smallest key after {@code key}. */
+    private static byte[] successor(byte[] key) {
+        return Arrays.copyOf(key, key.length + 1);
     }
 
     /** Parks an attempt in the store until its start time. */
@@ -378,6 +471,9 @@ public final class Dispatcher {
                 continue;
             }
             Attempt attempt = pending.attempt();
+            if (endIfCancelled(attempt, pending.sequence(), entry.key(), now)) {
+                continue;
+            }
             QueueOrder order = QueueOrder.of(priorityOf(attempt), pending.sequence());
             byte[] key = QueueKeys.queued(attempt.account(), order);
             store.put(key, entry.value());
@@ -582,6 +678,14 @@ public final class Dispatcher {
             accountStateChange(attempt.account(), outcome, cooldownUntil, now)
                     .ifPresent(state -> output.emit(new Emission.ToAccounts(state), now));
             Decision decision = decider.decide(attempt, outcome, entry, states, now);
+            if (decision instanceof Decision.Continue next) {
+                // A call that was running when its request was cancelled finishes; it is not tried again.
+                Optional<String> cancelled = cancellations.cancelled(attempt.request());
+                if (cancelled.isPresent()) {
+                    decision = new Decision.Finish(cancelledResult(attempt, next.next().trail(),
+                            cancelled.get() + " while a call was running", now));
+                }
+            }
             log(attempt, outcome, decision);
             emitDecision(attempt, decision, now);
         } catch (RuntimeException e) {

@@ -35,8 +35,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -69,6 +72,8 @@ class DispatcherTest {
     private final FakeUpstream upstream = new FakeUpstream();
     private final TreeMap<byte[], byte[]> store = new TreeMap<>(Arrays::compareUnsigned);
     private final List<Emission> emitted = new ArrayList<>();
+    private final Set<String> cancelled = new HashSet<>();
+    private long cancellationsVersion;
     private Dispatcher dispatcher;
     private int requests;
 
@@ -402,6 +407,74 @@ class DispatcherTest {
     }
 
     @Test
+    void shouldEndTheWaitingAttemptsOfCancelledRequestsWithNoCall() {
+        // Given a one-slot account with a window of 2: one call running and 9 attempts waiting, most in the store
+        start(ACCOUNTS.replace("maxInFlight: 2}\n  b", "maxInFlight: 1}\n  b") + "processor: {queueWindow: 2}\n");
+        Attempt running = accept(pinned("a"));
+        List<Attempt> waiting = new ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+            waiting.add(accept(pinned("a")));
+        }
+
+        // When all ten are cancelled, and the drain runs
+        cancelled.add(running.request().id());
+        waiting.forEach(attempt -> cancelled.add(attempt.request().id()));
+        cancellationsVersion++;
+        dispatcher.drain();
+
+        // Then the nine waiting end cancelled without a call, and the running call goes on
+        assertThat(results()).hasSize(9).allSatisfy(result -> {
+            assertThat(result.status()).isEqualTo(ResultStatus.CANCELLED);
+            assertThat(result.error().type()).isEqualTo("cancelled");
+        });
+        assertThat(upstream.started("a")).isEqualTo(1);
+        assertThat(stored()).containsOnlyKeys(running.key());
+
+        // And when the running call succeeds, its answer is the result
+        upstream.answer("a", 200, OK, Map.of());
+        dispatcher.drain();
+        assertThat(results()).filteredOn(result -> result.id().equals(running.request().id()))
+                .singleElement().extracting(ChatResult::status).isEqualTo(ResultStatus.SUCCEEDED);
+    }
+
+    @Test
+    void shouldNotFailOverACallThatWasRunningWhenItsRequestWasCancelled() {
+        // Given an unpinned request whose call on a is running
+        start(ACCOUNTS);
+        Attempt attempt = accept(unpinned());
+
+        // When it is cancelled, and then a answers 500 (which would fail over to b)
+        cancelled.add(attempt.request().id());
+        cancellationsVersion++;
+        upstream.answer("a", 500, "{}", Map.of());
+        dispatcher.drain();
+
+        // Then it ends cancelled with the call in its trail, and b is not called
+        assertThat(results()).singleElement().satisfies(result -> {
+            assertThat(result.status()).isEqualTo(ResultStatus.CANCELLED);
+            assertThat(result.attempts()).extracting(TrailEntry::account).containsExactly("a");
+        });
+        assertThat(nextAttempts()).isEmpty();
+        assertThat(upstream.started("b")).isZero();
+    }
+
+    @Test
+    void shouldEndAnAttemptOfACancelledRequestOnArrival() {
+        // Given a cancelled request
+        start(ACCOUNTS);
+        Attempt attempt = attempt(pinned("a"));
+        cancelled.add(attempt.request().id());
+
+        // When its attempt arrives
+        accept(attempt);
+
+        // Then it ends cancelled, with no call and nothing stored
+        assertThat(results()).singleElement().extracting(ChatResult::status).isEqualTo(ResultStatus.CANCELLED);
+        assertThat(upstream.started("a")).isZero();
+        assertThat(stored()).isEmpty();
+    }
+
+    @Test
     void shouldAbandonTheCallsInFlightWhenClosed() {
         // Given two calls in flight
         start(ACCOUNTS);
@@ -423,8 +496,19 @@ class DispatcherTest {
         } catch (ConfigException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
-        dispatcher = new Dispatcher(config, new AccountStatesFixture(START), CredentialCheck.allUsable(), upstream,
-                new Dispatcher.Store() {
+        Cancellations cancellations = new Cancellations() {
+            @Override
+            public Optional<String> cancelled(ChatRequest request) {
+                return cancelled.contains(request.id()) ? Optional.of("cancelled by the test") : Optional.empty();
+            }
+
+            @Override
+            public long version() {
+                return cancellationsVersion;
+            }
+        };
+        dispatcher = new Dispatcher(config, new AccountStatesFixture(START), CredentialCheck.allUsable(), cancellations,
+                upstream, new Dispatcher.Store() {
                     @Override
                     public void put(byte[] key, byte[] value) {
                         store.put(key, value);

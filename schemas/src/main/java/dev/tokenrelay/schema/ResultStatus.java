@@ -11,5 +11,8 @@ public enum ResultStatus {
     @JsonProperty("expired")
     EXPIRED,
     @JsonProperty("rejected")
-    REJECTED
+    REJECTED,
+    /** Cancelled by an operator ({@code tokenrelay cancel}) before it was answered. */
+    @JsonProperty("cancelled")
+    CANCELLED
 }

@@ -128,7 +128,7 @@ class RecordSchemasTest {
         // Then the schemas list exactly those values
         assertThat(texts(defs.get("resultStatus").get("enum"))).containsExactlyElementsOf(statuses);
         assertThat(texts(defs.get("outcomeKind").get("enum"))).containsExactlyElementsOf(outcomes);
-        assertThat(statuses).containsExactly("succeeded", "failed", "expired", "rejected");
+        assertThat(statuses).containsExactly("succeeded", "failed", "expired", "rejected", "cancelled");
     }
 
     @Test
