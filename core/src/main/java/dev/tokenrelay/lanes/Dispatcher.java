@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Queue;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -127,6 +128,8 @@ public final class Dispatcher {
     private final Map<String, AccountState> written = new HashMap<>();
     /** The attempts on the heap (in a window, running, or ended and not yet drained), by sequence. */
     private final Map<Long, Held> held = new HashMap<>();
+    /** The deadlines of the attempts on the heap; those waiting in the store have entries there. */
+    private final TreeSet<Due> heapDeadlines = new TreeSet<>();
     /** Attempts of a cooling account that wait for it, by sequence, with when to decide again. */
     private final Map<Long, Long> waitingForCooldown = new HashMap<>();
     private long sequence;
@@ -218,8 +221,7 @@ public final class Dispatcher {
         QueueOrder order = QueueOrder.of(priorityOf(attempt), seq);
         byte[] key = QueueKeys.queued(attempt.account(), order);
         store.put(key, new PendingAttempt(attempt, seq, json).toBytes());
-        indexDeadline(attempt, seq, key);
-        queued(attempt, order, key);
+        queued(attempt, order, key, false);
         pump(attempt.account(), now);
     }
 
@@ -271,6 +273,7 @@ public final class Dispatcher {
         lanes.clear();
         backlogs.clear();
         held.clear();
+        heapDeadlines.clear();
         waitingForCooldown.clear();
         completions.clear();
     }
@@ -290,31 +293,52 @@ public final class Dispatcher {
         return held.size();
     }
 
-    /** Puts a queued attempt on the heap if it belongs in its account's window; else it waits in the store. */
-    private void queued(Attempt attempt, QueueOrder order, byte[] key) {
+    /**
+     * Puts a queued attempt on the heap if it belongs in its account's window; else it waits in the
+     * store, its deadline with it.
+     *
+     * @param deadlineStored whether its deadline may already have an entry in the store
+     */
+    private void queued(Attempt attempt, QueueOrder order, byte[] key, boolean deadlineStored) {
         String account = attempt.account();
         Backlog backlog = backlog(account);
         Lane lane = lane(account);
         if (order.compareTo(backlog.from) < 0) {
-            hold(attempt, order, key);
+            hold(attempt, order, key, deadlineStored);
             int window = window(account);
             while (lane.countBefore(backlog.from) > window) {
                 QueueOrder evicted = lane.evictBefore(backlog.from);
-                held.remove(evicted.sequence());
+                Held gone = held.remove(evicted.sequence());
                 waitingForCooldown.remove(evicted.sequence());
+                if (gone.attempt().deadline() != null) {
+                    heapDeadlines.remove(new Due(deadlineMs(gone.attempt()), evicted.sequence()));
+                    if (!gone.deadlineStored()) {
+                        indexDeadline(gone.attempt(), evicted.sequence(), gone.key());
+                    }
+                }
                 backlog.from = evicted;
                 backlog.onDisk = true;
             }
         } else if (!backlog.onDisk && lane.countBefore(backlog.from) < window(account)) {
-            hold(attempt, order, key);
+            hold(attempt, order, key, deadlineStored);
             backlog.from = order.next();
         } else {
             backlog.onDisk = true;
+            if (!deadlineStored) {
+                indexDeadline(attempt, order.sequence(), key);
+            }
         }
     }
 
-    private void hold(Attempt attempt, QueueOrder order, byte[] key) {
-        held.put(order.sequence(), new Held(attempt, key));
+    /**
+     * Puts an attempt in its window. Its deadline is watched on the heap while it is there: an
+     * attempt that starts soon costs no deadline entry in the store.
+     */
+    private void hold(Attempt attempt, QueueOrder order, byte[] key, boolean deadlineStored) {
+        held.put(order.sequence(), new Held(attempt, key, deadlineStored));
+        if (attempt.deadline() != null) {
+            heapDeadlines.add(new Due(deadlineMs(attempt), order.sequence()));
+        }
         lane(attempt.account()).enqueue(order, attempt);
     }
 
@@ -378,7 +402,8 @@ public final class Dispatcher {
         if (endIfCancelled(pending.attempt(), pending.sequence(), entry.key(), now())) {
             return false;
         }
-        hold(pending.attempt(), order, entry.key());
+        // An attempt that was on the heap before a restart has no deadline entry; one that waited in the store has.
+        hold(pending.attempt(), order, entry.key(), true);
         return true;
     }
 
@@ -478,7 +503,7 @@ public final class Dispatcher {
             byte[] key = QueueKeys.queued(attempt.account(), order);
             store.put(key, entry.value());
             indexDeadline(attempt, pending.sequence(), key);
-            queued(attempt, order, key);
+            queued(attempt, order, key, true);
         }
     }
 
@@ -624,6 +649,16 @@ public final class Dispatcher {
 
     /** Ends the attempts still waiting (queued or parked) when their request's deadline passed. */
     private void expireOverdue(Instant now) {
+        while (!heapDeadlines.isEmpty() && heapDeadlines.first().atMs() <= now.toEpochMilli()) {
+            long seq = heapDeadlines.pollFirst().sequence();
+            Held pending = held.get(seq);
+            // A call that is running (or ended, not yet drained) ends by itself; the failover rule
+            // then sees the deadline.
+            if (pending != null && lane(pending.attempt().account()).withdraw(seq)) {
+                expire(pending.attempt(), now);
+                forget(seq, pending.attempt());
+            }
+        }
         for (Store.Entry due : store.range(QueueKeys.first(QueueKeys.DEADLINE),
                 QueueKeys.dueBy(QueueKeys.DEADLINE, now.toEpochMilli()), DUE_PER_DRAIN)) {
             long seq = QueueKeys.sequenceOf(due.key());
@@ -709,7 +744,10 @@ public final class Dispatcher {
         waitingForCooldown.remove(seq);
         backlog(attempt.account()).counted(-1);
         if (attempt.deadline() != null) {
-            store.delete(QueueKeys.deadline(deadlineMs(attempt), seq));
+            heapDeadlines.remove(new Due(deadlineMs(attempt), seq));
+            if (pending == null || pending.deadlineStored()) {
+                store.delete(QueueKeys.deadline(deadlineMs(attempt), seq));
+            }
         }
     }
 
@@ -786,8 +824,20 @@ public final class Dispatcher {
      */
     private record Completion(long sequence, Outcome outcome, Instant cooldownUntil) {}
 
-    /** An attempt on the heap, with its key in the store. */
-    private record Held(Attempt attempt, byte[] key) {}
+    /**
+     * An attempt on the heap, with its key in the store and whether its deadline may have an entry
+     * there too.
+     */
+    private record Held(Attempt attempt, byte[] key, boolean deadlineStored) {}
+
+    /** When the attempt with {@code sequence}, on the heap, is due to expire. */
+    private record Due(long atMs, long sequence) implements Comparable<Due> {
+        @Override
+        public int compareTo(Due other) {
+            int byTime = Long.compare(atMs, other.atMs);
+            return byTime != 0 ? byTime : Long.compare(sequence, other.sequence);
+        }
+    }
 
     /**
      * Where an account's window stands in its queue in the store. Every queued attempt before

@@ -475,6 +475,31 @@ class DispatcherTest {
     }
 
     @Test
+    void shouldKeepTheDeadlinesOfTheWindowOnTheHeapAndThoseOfTheBacklogInTheStore() {
+        // Given a one-slot account with a window of 1, and three requests due in 5 s
+        start(ACCOUNTS.replace("maxInFlight: 2}\n  b", "maxInFlight: 1}\n  b") + "processor: {queueWindow: 1}\n");
+        Attempt running = accept(withDeadline("a", START.plusSeconds(5)));
+        Attempt window = accept(withDeadline("a", START.plusSeconds(5)));
+        Attempt backlog = accept(withDeadline("a", START.plusSeconds(5)));
+
+        // Then only the attempt waiting in the store has a deadline entry there
+        assertThat(store.keySet()).filteredOn(key -> key[0] == 'D').hasSize(1);
+
+        // When the task restarts, so the window is read back from the store, and the deadline passes
+        dispatcher.close();
+        start(ACCOUNTS.replace("maxInFlight: 2}\n  b", "maxInFlight: 1}\n  b") + "processor: {queueWindow: 1}\n");
+        dispatcher.recover();
+        dispatcher.drain();
+        clock.advance(Duration.ofSeconds(5));
+        dispatcher.drain();
+
+        // Then both waiting attempts end expired, with or without an entry, and the running call goes on
+        assertThat(results()).extracting(ChatResult::id)
+                .containsExactlyInAnyOrder(window.request().id(), backlog.request().id());
+        assertThat(stored()).containsOnlyKeys(running.key());
+    }
+
+    @Test
     void shouldAbandonTheCallsInFlightWhenClosed() {
         // Given two calls in flight
         start(ACCOUNTS);
