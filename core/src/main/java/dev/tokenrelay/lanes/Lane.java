@@ -177,9 +177,12 @@ public final class Lane {
         return last;
     }
 
-    /** How many waiting attempts come before {@code bound}. */
+    /**
+     * How many waiting attempts come before {@code bound}. Counted from the other end: a view's size
+     * is counted entry by entry, and the window holds few attempts past its bound.
+     */
     public synchronized int countBefore(QueueOrder bound) {
-        return waiting.headMap(bound).size();
+        return waiting.size() - waiting.tailMap(bound, true).size();
     }
 
     /** The waiting attempts, in the order they would start. */
