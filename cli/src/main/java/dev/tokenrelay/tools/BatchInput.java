@@ -9,13 +9,16 @@ import java.util.Set;
 
 /**
  * An OpenAI Batch input line, {@code {"custom_id", "method": "POST", "url": "/v1/chat/completions",
- * "body"}}, as a tokenrelay request: {@code custom_id} becomes the id, {@code body} the body.
- * Only chat completions can be relayed, so any other URL is refused.
+ * "body"}}, as a tokenrelay request: {@code custom_id} becomes the id, {@code body} the body. A
+ * {@code /v1/responses} line's body is turned into the chat-completions body it stands for (see
+ * {@link ResponsesInput}); any other URL is refused.
  */
 public final class BatchInput {
 
-    /** The one endpoint a Batch line may name. */
+    /** The endpoint whose bodies tokenrelay relays as they are. */
     public static final String CHAT_COMPLETIONS = "/v1/chat/completions";
+    /** The endpoint whose bodies are turned into chat-completions bodies. */
+    public static final String RESPONSES = "/v1/responses";
 
     private static final Set<String> FIELDS = Set.of("custom_id", "method", "url", "body");
 
@@ -52,10 +55,12 @@ public final class BatchInput {
         }
         JsonNode url = line.get("url");
         if (url == null) {
-            throw new InvalidMessageException("/url", "required property 'url' is missing (" + CHAT_COMPLETIONS + ")");
+            throw new InvalidMessageException("/url", "required property 'url' is missing (" + CHAT_COMPLETIONS
+                    + " or " + RESPONSES + ")");
         }
-        if (!url.isTextual() || !url.asText().equals(CHAT_COMPLETIONS)) {
-            throw new InvalidMessageException("/url", "tokenrelay relays only " + CHAT_COMPLETIONS
+        boolean responses = url.isTextual() && url.asText().equals(RESPONSES);
+        if (!url.isTextual() || !(url.asText().equals(CHAT_COMPLETIONS) || responses)) {
+            throw new InvalidMessageException("/url", "tokenrelay relays " + CHAT_COMPLETIONS + " and " + RESPONSES
                     + (url.isTextual() ? ", not " + url.asText() : ""));
         }
         JsonNode body = line.get("body");
@@ -64,7 +69,7 @@ public final class BatchInput {
         }
         ObjectNode request = JsonCodec.mapper().createObjectNode();
         request.set("id", customId);
-        request.set("body", body);
+        request.set("body", responses ? ResponsesInput.toChatBody(body) : body);
         return request;
     }
 

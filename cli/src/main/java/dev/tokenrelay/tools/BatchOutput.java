@@ -42,9 +42,9 @@ import java.util.Set;
  *   <li>When no upstream response decided it (the deadline passed, every call failed in transport,
  *       no account could take the request, the request was rejected), {@code response} is
  *       {@code null} and {@code error} is {@code {code, message}}: {@code batch_expired} for an
- *       expired request, as OpenAI names a request its batch's window closed on, else the result's
- *       error type ({@code upstream_timeout}, {@code no_account_available}, {@code invalid_request}...).
- *       There is no {@code batch_cancelled} since requests cannot be cancelled.</li>
+ *       expired request, as OpenAI names a request its batch's window closed on, {@code batch_cancelled}
+ *       for a cancelled one, else the result's error type ({@code upstream_timeout},
+ *       {@code no_account_available}, {@code invalid_request}...).</li>
  * </ul>
  */
 public final class BatchOutput {

@@ -52,7 +52,27 @@ class RequestLinesTest {
         String line = "{\"custom_id\":\"e-1\",\"method\":\"POST\",\"url\":\"/v1/embeddings\",\"body\":{\"model\":\"m\",\"input\":\"x\"}}";
 
         // When it is read, then it is rejected naming the url
-        assertThat(RequestLines.parse(2, line)).hasToString("line 2: /url: tokenrelay relays only /v1/chat/completions, not /v1/embeddings");
+        assertThat(RequestLines.parse(2, line)).hasToString("line 2: /url: tokenrelay relays /v1/chat/completions and /v1/responses, not /v1/embeddings");
+    }
+
+    @Test
+    void shouldAcceptAResponsesBatchLineAsTheChatRequestItStandsFor() {
+        // Given a Batch line for /v1/responses
+        String line = "{\"custom_id\":\"r-1\",\"method\":\"POST\",\"url\":\"/v1/responses\","
+                + "\"body\":{\"model\":\"gpt-4.1\",\"instructions\":\"Be brief.\",\"input\":\"Hi\","
+                + "\"max_output_tokens\":50}}";
+
+        // When it is read
+        ParsedLine parsed = RequestLines.parse(3, line);
+
+        // Then it is a valid request with the chat body the Responses body stands for
+        assertThat(parsed).isInstanceOf(ParsedLine.Accepted.class);
+        ChatRequest request = ((ParsedLine.Accepted) parsed).request();
+        assertThat(request.id()).isEqualTo("r-1");
+        assertThat(request.body().get("messages")).hasSize(2);
+        assertThat(request.body().at("/messages/0/role").asText()).isEqualTo("system");
+        assertThat(request.body().at("/messages/1/content").asText()).isEqualTo("Hi");
+        assertThat(request.body().get("max_completion_tokens").asInt()).isEqualTo(50);
     }
 
     @Test
