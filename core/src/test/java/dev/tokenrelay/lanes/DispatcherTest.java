@@ -500,6 +500,27 @@ class DispatcherTest {
     }
 
     @Test
+    void shouldSendACoolingAccountsBacklogInTheStoreToTheNextAccountAWindowAtATime() {
+        // Given account a with one slot and a window of 2, a call in flight and 9 unpinned requests behind it
+        start(ACCOUNTS.replace("maxInFlight: 2}\n  b", "maxInFlight: 1}\n  b") + "processor: {queueWindow: 2}\n");
+        for (int i = 0; i < 10; i++) {
+            accept(unpinned());
+        }
+
+        // When the call meets a 429 that cools a for a minute, and the drain runs a few times
+        upstream.answer("a", 429, "{}", Map.of("retry-after", "60"));
+        for (int i = 0; i < 6; i++) {
+            dispatcher.drain();
+        }
+
+        // Then all ten go on to b, a is not called again, and nothing is left behind
+        assertThat(nextAttempts()).extracting(Attempt::account).hasSize(10).containsOnly("b");
+        assertThat(upstream.started("a")).isEqualTo(1);
+        assertThat(stored()).isEmpty();
+        assertThat(dispatcher.queued("a")).isZero();
+    }
+
+    @Test
     void shouldAbandonTheCallsInFlightWhenClosed() {
         // Given two calls in flight
         start(ACCOUNTS);
