@@ -65,6 +65,8 @@ public final class Backlog {
     private static final Duration POLL = Duration.ofMillis(100);
     // Samples of the restarted processor kept after its first result, for its heap once it works.
     private static final int SAMPLES_AFTER_RESTART = 5;
+    // Seconds the admitted backlog waits before the interactive request, for the heap's floor with it queued.
+    private static final int WAITING_SAMPLES = 10;
 
     private final BacklogSettings settings;
     private final Consumer<String> progress;
@@ -148,11 +150,19 @@ public final class Backlog {
             progress.accept("produced %,d requests (%,d bytes each) in %.1f s".formatted(settings.requests(), requestBytes,
                     producedMillis / 1000));
             Double admittedMillis = awaitAdmitted(child, ops.resolve("/metrics"), produceStart);
+            long waitStart = System.nanoTime();
+            if (admittedMillis != null) {
+                progress.accept("backlog admitted in %.1f s; letting it wait %d s".formatted(admittedMillis / 1000,
+                        WAITING_SAMPLES));
+                ChildJvm admittedBy = child;
+                await(() -> count(s -> s.life() == 1 && s.nanos() >= waitStart && s.heap() >= 0) >= WAITING_SAMPLES,
+                        admittedBy, waitStart, "the seconds of waiting");
+            }
 
             // ---- one interactive request behind the backlog
             Interactive interactive = null;
             if (admittedMillis != null) {
-                progress.accept("backlog admitted in %.1f s; submitting one interactive request".formatted(admittedMillis / 1000));
+                progress.accept("submitting one interactive request");
                 long sent = System.nanoTime();
                 producer.send(new ProducerRecord<>(requestsTopic, INTERACTIVE_ID, request(INTERACTIVE_ID,
                         Priority.INTERACTIVE, new Random(0))));
@@ -164,7 +174,7 @@ public final class Backlog {
                         : "no interactive result within " + BenchText.duration(settings.timeout()));
             }
             long backlogEnd = System.nanoTime();
-            Admission admission = admission(idle, produceStart, backlogEnd, producedMillis, admittedMillis);
+            Admission admission = admission(idle, produceStart, waitStart, backlogEnd, producedMillis, admittedMillis);
             InFlight inFlight = inFlight(produceStart, backlogEnd);
 
             // ---- the restart
@@ -244,15 +254,20 @@ public final class Backlog {
 
     // ---- figures
 
-    private Admission admission(Sample idle, long from, long to, double producedMillis, Double admittedMillis) {
+    private Admission admission(Sample idle, long from, long waitFrom, long to, double producedMillis,
+            Double admittedMillis) {
         List<Sample> backlog = select(s -> s.life() == 1 && s.nanos() >= from && s.nanos() <= to);
         long peakHeap = Math.max(0, max(backlog, Sample::heap));
+        // The lowest heap of a working JVM is its live data plus what little it allocated since the last collection.
+        long waitingFloor = admittedMillis == null ? 0 : Math.max(0, select(s -> s.life() == 1 && s.nanos() >= waitFrom
+                && s.nanos() <= to && s.heap() >= 0).stream().mapToLong(Sample::heap).min().orElse(0));
         long peakRss = Math.max(0, max(backlog, Sample::rss));
         long peakQueued = Math.max(0, max(backlog, Sample::queued));
         long idleHeap = Math.max(0, idle.heap());
         long idleRss = Math.max(0, idle.rss());
         return new Admission(producedMillis, admittedMillis, idleHeap, idleRss, peakHeap, peakRss, peakQueued,
-                ProcessMemory.perHundredThousand(idleHeap, peakHeap, peakQueued),
+                ProcessMemory.perHundredThousand(idleHeap, peakHeap, peakQueued), waitingFloor,
+                waitingFloor == 0 ? null : ProcessMemory.perHundredThousand(idleHeap, waitingFloor, peakQueued),
                 ProcessMemory.perHundredThousand(idleRss, peakRss, peakQueued), settings.processorHeapBytes());
     }
 

@@ -28,11 +28,15 @@ public record BacklogReport(BacklogSettings settings, BenchReport.Machine machin
      * @param peakRss the most resident memory then
      * @param peakQueued the most attempts queued at once
      * @param heapPer100k (peak - idle) heap per 100,000 queued attempts
+     * @param waitingHeapFloor the least heap used over the seconds the admitted backlog waited before the
+     *     interactive request: close to the live data with the backlog queued
+     * @param floorPer100k (waiting floor - idle) heap per 100,000 queued attempts
      * @param rssPer100k (peak - idle) resident memory per 100,000 queued attempts
      * @param maxHeap the processor's maximum heap ({@code -Xmx})
      */
     public record Admission(double producedMillis, Double admittedMillis, long idleHeap, long idleRss, long peakHeap,
-            long peakRss, long peakQueued, Double heapPer100k, Double rssPer100k, long maxHeap) {}
+            long peakRss, long peakQueued, Double heapPer100k, long waitingHeapFloor, Double floorPer100k,
+            Double rssPer100k, long maxHeap) {}
 
     /**
      * The calls in flight while attempts were queued, from the processor's gauge and the upstream.

@@ -101,6 +101,8 @@ public final class BenchText {
                 : "every request queued, in flight or done %.1f s after the first was sent".formatted(a.admittedMillis() / 1000));
         out.printf("  heap used          idle %s, peak %s of %s while admitted and waiting; %s per 100k queued%n",
                 mib(a.idleHeap()), mib(a.peakHeap()), mib(a.maxHeap()), perHundredK(a.heapPer100k()));
+        out.printf("  heap floor         %s: the least over the seconds the admitted backlog waited; %s per 100k queued%n",
+                mib(a.waitingHeapFloor()), perHundredK(a.floorPer100k()));
         out.printf("  resident memory    idle %s, peak %s while admitted and waiting; %s per 100k queued%n",
                 mib(a.idleRss()), mib(a.peakRss()), perHundredK(a.rssPer100k()));
         out.printf("  peak queued        %,d attempts%n", a.peakQueued());
@@ -150,7 +152,7 @@ public final class BenchText {
     }
 
     private static String perHundredK(Double bytes) {
-        return bytes == null ? "n/a" : String.format(Locale.ROOT, "%.1f MiB", bytes / (1 << 20));
+        return bytes == null ? "n/a (under 10k queued)" : String.format(Locale.ROOT, "%.1f MiB", bytes / (1 << 20));
     }
 
     private static void phase(PrintWriter out, PhaseFigures f) {

@@ -8,6 +8,12 @@ import java.util.OptionalLong;
 /** The memory figures of the backlog mode: a process's resident memory, and growth per 100,000 queued. */
 final class ProcessMemory {
 
+    /**
+     * Below this many queued, the growth per 100k is the noise of a working JVM (garbage, buffers,
+     * JIT) scaled up, not the cost of the queue.
+     */
+    static final long MIN_QUEUED = 10_000;
+
     private ProcessMemory() {}
 
     /** The resident memory of process {@code pid} from {@code /proc/<pid>/status}; empty when it cannot be read. */
@@ -44,11 +50,11 @@ final class ProcessMemory {
 
     /**
      * How much memory grew per 100,000 queued attempts: (peak - idle) x 100,000 / peak queued;
-     * {@code null} when nothing was queued. Heap used counts garbage not yet collected, so for the
+     * {@code null} when fewer than {@link #MIN_QUEUED} were queued. Heap used counts garbage not yet collected, so for the
      * heap it is an upper bound.
      */
     static Double perHundredThousand(long idleBytes, long peakBytes, long peakQueued) {
-        if (peakQueued <= 0) {
+        if (peakQueued < MIN_QUEUED) {
             return null;
         }
         return Math.max(0, peakBytes - idleBytes) * 100_000.0 / peakQueued;

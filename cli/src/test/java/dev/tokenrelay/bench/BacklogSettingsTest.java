@@ -61,8 +61,9 @@ class BacklogSettingsTest {
         Double perHundredK = ProcessMemory.perHundredThousand(100L << 20, 140L << 20, 400_000);
         // Then each 100k queued cost a quarter of it
         assertThat(perHundredK).isEqualTo((double) (10L << 20));
-        // And a peak below idle counts as no growth, and nothing queued has no figure
-        assertThat(ProcessMemory.perHundredThousand(100, 50, 1000)).isZero();
+        // And a peak below idle counts as no growth, and too few queued to tell has no figure
+        assertThat(ProcessMemory.perHundredThousand(100, 50, 10_000)).isZero();
         assertThat(ProcessMemory.perHundredThousand(100, 500, 0)).isNull();
+        assertThat(ProcessMemory.perHundredThousand(100, 500, 9_999)).isNull();
     }
 }
