@@ -80,6 +80,81 @@ public final class BenchText {
         out.flush();
     }
 
+    /** Prints the figures of a backlog run ({@code bench --backlog}). */
+    public static void print(PrintWriter out, BacklogReport report) {
+        BacklogSettings s = report.settings();
+        BenchReport.Machine m = report.machine();
+        out.printf("tokenrelay bench --backlog: %,d requests of %d characters (%,d bytes each), priority batch, "
+                        + "1 account x %d in flight, upstream latency %s, %d partitions, %d stream thread%s%n",
+                s.requests(), s.promptChars(), report.requestBytes(), s.inFlight(), duration(s.latency()), s.partitions(),
+                s.streamThreads(), s.streamThreads() == 1 ? "" : "s");
+        out.printf("machine: %d cores (%s), %s, %s; the processor runs in a JVM of its own (%s), broker, simulated "
+                + "upstream and load generator in the bench's%n", m.cores(), m.cpuModel(), m.os(), m.java(),
+                String.join(" ", s.jvmOptions()));
+        out.println();
+
+        BacklogReport.Admission a = report.admission();
+        out.println("backlog (everything produced at once, then waiting for the account's slots)");
+        out.printf("  produced           %,d requests in %.1f s%n", s.requests(), a.producedMillis() / 1000);
+        out.printf("  admitted           %s%n", a.admittedMillis() == null
+                ? "NOT within --timeout " + duration(s.timeout())
+                : "every request queued, in flight or done %.1f s after the first was sent".formatted(a.admittedMillis() / 1000));
+        out.printf("  heap used          idle %s, peak %s of %s while admitted and waiting; %s per 100k queued%n",
+                mib(a.idleHeap()), mib(a.peakHeap()), mib(a.maxHeap()), perHundredK(a.heapPer100k()));
+        out.printf("  heap floor         %s: the least over the seconds the admitted backlog waited; %s per 100k queued%n",
+                mib(a.waitingHeapFloor()), perHundredK(a.floorPer100k()));
+        out.printf("  resident memory    idle %s, peak %s while admitted and waiting; %s per 100k queued%n",
+                mib(a.idleRss()), mib(a.peakRss()), perHundredK(a.rssPer100k()));
+        out.printf("  peak queued        %,d attempts%n", a.peakQueued());
+        BacklogReport.InFlight f = report.inFlight();
+        out.printf("  in flight          %s: %d of %d seconds with attempts queued at %d (min %d, max %d); "
+                        + "upstream peak %d%n", f.stayedAtLimit() ? "stayed at the limit" : "NOT always at the limit",
+                f.atLimit(), f.samples(), f.limit(), f.min(), f.max(), f.upstreamPeak());
+        out.println();
+
+        BacklogReport.Interactive i = report.interactive();
+        out.println("interactive request (priority interactive, sent once the backlog was admitted)");
+        if (i == null) {
+            out.println("  result             not measured: the backlog was not admitted");
+        } else {
+            out.printf("  result             %s; a slot frees every %s (latency / in flight), its own call takes %s%n",
+                    i.resultMillis() == null ? "NONE within --timeout" : "after " + ms(i.resultMillis()),
+                    ms(i.slotMillis()), ms(i.callMillis()));
+        }
+        out.println();
+
+        BacklogReport.Restart r = report.restart();
+        out.println("restart (SIGTERM, then a new JVM on the same state directory)");
+        if (r == null) {
+            out.println("  not measured: the processor had exited");
+        } else {
+            out.printf("  stopped            exit code %d after %.1f s%n", r.stopExitCode(), r.stopMillis() / 1000);
+            out.printf("  ready within       %s of the new JVM's start%n", r.readyMillis() == null ? "NOT READY"
+                    : "%.1f s".formatted(r.readyMillis() / 1000));
+            out.printf("  processing again   %s%n", r.firstResultMillis() == null ? "NO new result within --timeout"
+                    : "within %.1f s of the new JVM's start (first result of a call it started)"
+                            .formatted(r.firstResultMillis() / 1000));
+            out.printf("  heap used          peak %s, resident memory peak %s (new JVM, to a few seconds after that result)%n",
+                    mib(r.peakHeap()), mib(r.peakRss()));
+        }
+        if (report.drain() != null) {
+            BacklogReport.Drain d = report.drain();
+            out.println();
+            out.println("drain (every result read, read_committed)");
+            out.printf("  results            %,d of %,d, duplicates %d, lost %d; last result %.1f s after the first request%n",
+                    d.results(), s.requests(), d.duplicates(), d.lost(), d.millis() / 1000);
+        }
+        out.flush();
+    }
+
+    private static String mib(long bytes) {
+        return bytes <= 0 ? "n/a" : String.format(Locale.ROOT, "%,d MiB", bytes >> 20);
+    }
+
+    private static String perHundredK(Double bytes) {
+        return bytes == null ? "n/a (under 10k queued)" : String.format(Locale.ROOT, "%.1f MiB", bytes / (1 << 20));
+    }
+
     private static void phase(PrintWriter out, PhaseFigures f) {
         String title = f.name().equals("pipe")
                 ? "pipe (%s: same topics, hops, keys, serdes and JSON sizes; immediate answer, no state stores)"

@@ -394,7 +394,7 @@ public final class Benchmark {
         }
     }
 
-    private static Machine machine() {
+    static Machine machine() {
         Runtime runtime = Runtime.getRuntime();
         return new Machine(runtime.availableProcessors(), cpuModel(),
                 System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"),
@@ -420,7 +420,7 @@ public final class Benchmark {
         }
     }
 
-    private static Path createTempDirectory() {
+    static Path createTempDirectory() {
         try {
             return Files.createTempDirectory("tokenrelay-bench");
         } catch (IOException e) {
@@ -428,7 +428,7 @@ public final class Benchmark {
         }
     }
 
-    private static void deleteQuietly(Path dir) {
+    static void deleteQuietly(Path dir) {
         try (Stream<Path> paths = Files.walk(dir)) {
             for (Path path : paths.sorted(Comparator.reverseOrder()).collect(Collectors.toList())) {
                 Files.deleteIfExists(path);

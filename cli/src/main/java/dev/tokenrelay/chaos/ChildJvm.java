@@ -64,6 +64,11 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
+    /** Its process id, for what the operating system says about it ({@code /proc/<pid>}). */
+    public long pid() {
+        return process.pid();
+    }
+
     /** Whether it still runs. */
     public boolean isAlive() {
         return process.isAlive();

@@ -1,5 +1,8 @@
 package dev.tokenrelay.cli;
 
+import dev.tokenrelay.bench.BacklogReport;
+import dev.tokenrelay.bench.BacklogSettings;
+import dev.tokenrelay.bench.Backlog;
 import dev.tokenrelay.bench.BenchReport;
 import dev.tokenrelay.bench.BenchSettings;
 import dev.tokenrelay.bench.BenchText;
@@ -9,7 +12,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -59,8 +64,8 @@ final class BenchCommand implements Callable<Integer> {
             description = "Kafka Streams threads of each application (default: ${DEFAULT-VALUE}).")
     int streamThreads;
 
-    @Option(names = "--timeout", defaultValue = "2m", paramLabel = "DURATION", converter = DurationConverter.class,
-            description = "Longest each phase may run before it is cut short (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "Longest each phase may run before it is cut short (default: 2m; 10m with --backlog).")
     Duration timeout;
 
     @Option(names = "--warmup", defaultValue = "0", paramLabel = "N",
@@ -107,16 +112,36 @@ final class BenchCommand implements Callable<Integer> {
             + "and tokenrelay's timeline second by second.")
     boolean detail;
 
+    @Option(names = "--backlog", description = "Backlog mode: hand a processor in a JVM of its own --requests at once "
+            + "(priority batch) for one account, and report its memory while they wait, the time to admit them, an "
+            + "interactive request's wait, and a restart. The options of the usual run that do not apply are refused.")
+    boolean backlog;
+
+    @Option(names = "--processor-heap", defaultValue = "512m", paramLabel = "SIZE",
+            description = "With --backlog: the processor JVM's maximum heap, as -Xmx takes it (default: ${DEFAULT-VALUE}).")
+    String processorHeap;
+
+    @Option(names = "--drain", description = "With --backlog: wait for every result at the end and count duplicates "
+            + "and lost requests (for small --requests: the account serves --in-flight / --latency a second).")
+    boolean drain;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter err = spec.commandLine().getErr();
+        if (backlog) {
+            return callBacklog(err);
+        }
         BenchSettings settings;
         try {
+            if (drain || !processorHeap.equals("512m")) {
+                throw new IllegalArgumentException((drain ? "--drain" : "--processor-heap") + " applies to --backlog only");
+            }
             settings = new BenchSettings(requests, latency, failureRate, inFlight, accounts, partitions, streamThreads,
-                    timeout, warmup, rate, promptChars, pipe, naive, naiveTime, resultLog, seed, streamsConfig);
+                    timeout == null ? Duration.ofMinutes(2) : timeout, warmup, rate, promptChars, pipe, naive, naiveTime,
+                    resultLog, seed, streamsConfig);
         } catch (IllegalArgumentException e) {
             err.println("tokenrelay: " + e.getMessage());
             return Main.EXIT_USAGE;
@@ -142,5 +167,67 @@ final class BenchCommand implements Callable<Integer> {
         boolean complete = report.relay().completed() == report.relay().requests()
                 && (report.pipe() == null || report.pipe().completed() == report.pipe().requests());
         return complete ? 0 : Main.EXIT_FAILURE;
+    }
+
+    /**
+     * The settings of a backlog run.
+     *
+     * @throws IllegalArgumentException naming the option at fault, also one that does not apply
+     */
+    BacklogSettings backlogSettings() {
+        List<String> refused = new ArrayList<>();
+        if (failureRate != 0) {
+            refused.add("--failure-rate");
+        }
+        if (accounts != 1) {
+            refused.add("--accounts");
+        }
+        if (warmup != 0) {
+            refused.add("--warmup");
+        }
+        if (rate != 0) {
+            refused.add("--rate");
+        }
+        if (naive) {
+            refused.add("--naive");
+        }
+        if (!streamsConfig.isEmpty()) {
+            refused.add("--streams-config");
+        }
+        if (!refused.isEmpty()) {
+            throw new IllegalArgumentException(String.join(", ", refused) + (refused.size() == 1 ? " does" : " do")
+                    + " not apply to --backlog");
+        }
+        return new BacklogSettings(requests, latency, inFlight, partitions, streamThreads,
+                timeout == null ? BacklogSettings.DEFAULT_TIMEOUT : timeout, promptChars, processorHeap, drain);
+    }
+
+    private Integer callBacklog(PrintWriter err) throws InterruptedException {
+        BacklogSettings settings;
+        try {
+            settings = backlogSettings();
+        } catch (IllegalArgumentException e) {
+            err.println("tokenrelay: " + e.getMessage());
+            return Main.EXIT_USAGE;
+        }
+        long start = System.nanoTime();
+        BacklogReport report = Backlog.run(settings, line -> {
+            err.printf("[%6.1f s] %s%n", (System.nanoTime() - start) / 1e9, line);
+            err.flush();
+        });
+        PrintWriter out = spec.commandLine().getOut();
+        out.println();
+        BenchText.print(out, report);
+        if (json != null) {
+            try {
+                JsonCodec.mapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), report);
+            } catch (IOException e) {
+                err.println("tokenrelay: cannot write " + json + ": " + e.getMessage());
+                return Main.EXIT_FAILURE;
+            }
+            out.println();
+            out.println("figures written to " + json);
+        }
+        return report.complete() ? 0 : Main.EXIT_FAILURE;
     }
 }

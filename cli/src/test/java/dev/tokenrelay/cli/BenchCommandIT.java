@@ -43,4 +43,27 @@ class BenchCommandIT {
         assertThat(report.path("naive").path("completed").asInt()).isPositive();
         assertThat(relay.path("cpu").path("perRequest").asDouble()).isPositive();
     }
+
+    @Test
+    void shouldAdmitABacklogServeAnInteractiveRequestAndResumeAfterARestart() throws Exception {
+        // Given a small backlog: 300 requests for 4 slots of 50 ms, the processor in a JVM of its own
+        Path json = dir.resolve("backlog.json");
+
+        // When the backlog mode runs to the end
+        Cli.Run run = Cli.run(new BenchCommand(), "--backlog", "--drain", "--requests", "300", "--in-flight", "4",
+                "--latency", "50ms", "--prompt-chars", "256", "--processor-heap", "256m", "--timeout", "40s",
+                "--json", json.toString());
+
+        // Then every request got exactly one result, the interactive one too, and the restart resumed
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains("tokenrelay bench --backlog: 300 requests", "interactive request",
+                "processing again   within", "results            300 of 300, duplicates 0, lost 0");
+        JsonNode report = JsonCodec.mapper().readTree(Files.readString(json));
+        assertThat(report.path("drain").path("results").asInt()).isEqualTo(300);
+        assertThat(report.path("drain").path("duplicates").asInt()).isZero();
+        assertThat(report.path("interactive").path("resultMillis").isNumber()).isTrue();
+        assertThat(report.path("restart").path("stopExitCode").asInt()).isZero();
+        assertThat(report.path("admission").path("peakHeap").asLong()).isBetween(1L, 256L << 20);
+        assertThat(report.path("inFlight").path("upstreamPeak").asInt()).isBetween(1, 4);
+    }
 }
