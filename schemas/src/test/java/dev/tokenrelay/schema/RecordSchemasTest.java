@@ -194,7 +194,8 @@ class RecordSchemasTest {
         ObjectNode body = NODES.objectNode().put("model", "gpt-4o-mini").put("temperature", 0.2);
         body.putArray("messages").addObject().put("role", "user").put("content", "Say hi");
         ObjectNode metadata = NODES.objectNode().put("tenant", "acme");
-        return new ChatRequest("req-1", 2, body, "openai-main", "openai-key-2", T1, metadata, Priority.INTERACTIVE);
+        return new ChatRequest("req-1", 2, body, "openai-main", "openai-key-2", T1, metadata, Priority.INTERACTIVE,
+                "nightly-7");
     }
 
     private static ChatRequest minimalRequest() {
@@ -236,7 +237,7 @@ class RecordSchemasTest {
                 NODES.objectNode().put("tenant", "acme"),
                 List.of(fullTrailEntry(1, OutcomeKind.RETRYABLE, "status_429", 429),
                         fullTrailEntry(2, OutcomeKind.SUCCESS, "ok", 200)),
-                T1);
+                T1, "nightly-7");
     }
 
     private static DeadLetter fullDeadLetter() {
