@@ -1,10 +1,12 @@
 package dev.tokenrelay.cli;
 
+import dev.tokenrelay.schema.BatchOpened;
 import dev.tokenrelay.schema.ChatRequest;
 import dev.tokenrelay.schema.Priority;
 import dev.tokenrelay.schema.ResultStatus;
 import dev.tokenrelay.tools.Cluster;
 import dev.tokenrelay.tools.ClusterOptions;
+import dev.tokenrelay.tools.ControlWriter;
 import dev.tokenrelay.tools.ParsedLine;
 import dev.tokenrelay.tools.Progress;
 import dev.tokenrelay.tools.RequestFile;
@@ -28,6 +30,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -167,13 +170,17 @@ public final class SubmitCommand implements Callable<Integer> {
         }
         String requestsTopic = kafka.topics().requests().name();
         String resultsTopic = kafka.topics().results().name();
-        if (await) {
-            kafka.requireTopics(requestsTopic, resultsTopic);
-        } else {
-            kafka.requireTopics(requestsTopic);
-        }
+        String controlTopic = kafka.topics().control().name();
         Instant now = Instant.now();
         String batchId = batchId(now);
+        List<String> topics = new ArrayList<>(List.of(requestsTopic));
+        if (await) {
+            topics.add(resultsTopic);
+        }
+        if (batchId != null) {
+            topics.add(controlTopic);
+        }
+        kafka.requireTopics(topics.toArray(String[]::new));
         Instant deadline = completionWindow == null ? null : now.plus(completionWindow);
         List<ChatRequest> toSend = requests.accepted().stream().map(ParsedLine.Accepted::request)
                 .map(request -> inBatch(request, batchId, deadline)).toList();
@@ -196,7 +203,22 @@ public final class SubmitCommand implements Callable<Integer> {
                         + sent.firstError() + ". Sending the file again is safe: the processor drops a request id "
                         + "(and generation) it has already seen");
             }
+            if (batchId != null) {
+                open(kafka, batchId, sent.written(), now);
+            }
             return await ? awaitResults(waiter, writer, sent.written(), err) : 0;
+        }
+    }
+
+    /**
+     * Tells the processor how many requests the batch has, once they are all sent: its counts then
+     * say how many are in progress and when it is finished.
+     */
+    private void open(Cluster kafka, String batchId, List<ChatRequest> sent, Instant now) {
+        int total = (int) sent.stream().filter(request -> batchId.equals(request.batch())).count();
+        try (ControlWriter control = ControlWriter.open(kafka, "tokenrelay-submit")) {
+            control.write(batchId, new BatchOpened(batchId, total, now,
+                    completionWindow == null ? null : completionWindow.toString()));
         }
     }
 
