@@ -44,7 +44,8 @@ import java.util.Set;
  *       {@code null} and {@code error} is {@code {code, message}}: {@code batch_expired} for an
  *       expired request, as OpenAI names a request its batch's window closed on, else the result's
  *       error type ({@code upstream_timeout}, {@code no_account_available}, {@code invalid_request}...).
- *       There is no {@code batch_cancelled} since requests cannot be cancelled.</li>
+ *       A cancelled request has {@code batch_cancelled}, as OpenAI names a request its batch's
+ *       cancellation ended.</li>
  * </ul>
  */
 public final class BatchOutput {
