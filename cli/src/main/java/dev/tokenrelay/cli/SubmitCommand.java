@@ -177,10 +177,8 @@ public final class SubmitCommand implements Callable<Integer> {
         if (await) {
             topics.add(resultsTopic);
         }
-        if (batchId != null) {
-            topics.add(controlTopic);
-        }
         kafka.requireTopics(topics.toArray(String[]::new));
+        boolean recordBatch = batchId != null && hasControlTopic(kafka, controlTopic, err);
         Instant deadline = completionWindow == null ? null : now.plus(completionWindow);
         List<ChatRequest> toSend = requests.accepted().stream().map(ParsedLine.Accepted::request)
                 .map(request -> inBatch(request, batchId, deadline)).toList();
@@ -203,10 +201,26 @@ public final class SubmitCommand implements Callable<Integer> {
                         + sent.firstError() + ". Sending the file again is safe: the processor drops a request id "
                         + "(and generation) it has already seen");
             }
-            if (batchId != null) {
+            if (recordBatch) {
                 open(kafka, batchId, sent.written(), now);
             }
             return await ? awaitResults(waiter, writer, sent.written(), err) : 0;
+        }
+    }
+
+    /**
+     * Whether the control topic exists. A processor of an earlier release did not create it: the
+     * requests are sent all the same, in their batch, and only the batch's size goes unrecorded.
+     */
+    private static boolean hasControlTopic(Cluster kafka, String controlTopic, PrintWriter err) {
+        try {
+            kafka.requireTopics(controlTopic);
+            return true;
+        } catch (ToolException e) {
+            err.println("submit: topic '" + controlTopic + "' does not exist, so the size of the batch is not recorded: "
+                    + "batches will show its counts without a total");
+            err.flush();
+            return false;
         }
     }
 

@@ -38,7 +38,7 @@ class BatchesIT {
     @RegisterExtension
     static final Upstream UPSTREAM = new Upstream();
 
-    /** One account that makes one call at a time, each lasting 3 s: whatever comes second waits. */
+    /** One account that makes one call at a time: whatever comes second waits. */
     private static final String ONE_SLOT = """
             pools:
               main:
@@ -53,7 +53,8 @@ class BatchesIT {
     @Test
     void shouldCancelABatchQueuedBehindASlowOneWithNoCallAndCountIt() throws Exception {
         SimulatedUpstream upstream = UPSTREAM.get();
-        upstream.script("slow", Behaviour.echo().after(Duration.ofSeconds(3)));
+        // Long enough for two submissions and a cancellation to reach the processor on a busy machine.
+        upstream.script("slow", Behaviour.echo().after(Duration.ofSeconds(10)));
         try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, ONE_SLOT)) {
             // Given a batch of one holding the account's only slot, and a batch of three queued behind it
             String config = relay.writeConfigFile(dir).toString();
