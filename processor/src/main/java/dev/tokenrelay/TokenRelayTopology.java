@@ -1,5 +1,6 @@
 package dev.tokenrelay;
 
+import dev.tokenrelay.batches.BatchTopology;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.dispatch.DispatchProcessor;
 import dev.tokenrelay.intake.IntakeProcessor;
@@ -9,6 +10,7 @@ import dev.tokenrelay.metrics.PipelineMetrics;
 import dev.tokenrelay.results.Emission;
 import dev.tokenrelay.schema.AccountState;
 import dev.tokenrelay.upstream.UpstreamCaller;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.Consumed;
@@ -24,9 +26,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * requests --intake--> attempts | results | dead-letter
  * attempts --dispatch (async call, classify, failover)--> attempts | results | outcomes | dead-letter | accounts
  * accounts --> global table of account health, read by intake and dispatch
+ * results + control --batch counter--> batches; control --> cancellations --> global store, read by intake and dispatch
  * </pre>
  * Intake and dispatch are separate sub-topologies: requests are partitioned by request id,
- * attempts by account id.
+ * attempts by account id, batch events by batch id (see {@link BatchTopology}).
  */
 public final class TokenRelayTopology {
 
@@ -47,16 +50,19 @@ public final class TokenRelayTopology {
                         .withKeySerde(Topics.KEYS)
                         .withValueSerde(Topics.ACCOUNT_STATES));
 
+        AtomicLong cancelVersion = new AtomicLong();
+        BatchTopology.build(builder, topics, cancelVersion);
+
         // Each stage's supplier brings the stores it owns.
         KStream<String, Emission> intake = builder
                 .stream(topics.requests(), Consumed.with(Topics.KEYS, Topics.RAW_REQUESTS).withName("requests"))
-                .process(IntakeProcessor.supplier(config, caller.credentials(), metrics, caller.clock()),
+                .process(IntakeProcessor.supplier(config, caller.credentials(), metrics, caller.clock(), cancelVersion),
                         Named.as("intake"));
         route(intake, "intake-", topics);
 
         KStream<String, Emission> dispatch = builder
                 .stream(topics.attempts(), Consumed.with(Topics.KEYS, Topics.RAW_ATTEMPTS).withName("attempts"))
-                .process(DispatchProcessor.supplier(config, caller, metrics), Named.as("dispatch"));
+                .process(DispatchProcessor.supplier(config, caller, metrics, cancelVersion), Named.as("dispatch"));
         route(dispatch, "dispatch-", topics);
     }
 

@@ -1,10 +1,12 @@
 package dev.tokenrelay.cli;
 
+import dev.tokenrelay.schema.BatchOpened;
 import dev.tokenrelay.schema.ChatRequest;
 import dev.tokenrelay.schema.Priority;
 import dev.tokenrelay.schema.ResultStatus;
 import dev.tokenrelay.tools.Cluster;
 import dev.tokenrelay.tools.ClusterOptions;
+import dev.tokenrelay.tools.ControlWriter;
 import dev.tokenrelay.tools.ParsedLine;
 import dev.tokenrelay.tools.Progress;
 import dev.tokenrelay.tools.RequestFile;
@@ -25,10 +27,16 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -55,11 +63,15 @@ import picocli.CommandLine.Spec;
         footer = {
                 "  tokenrelay submit --config tokenrelay.yaml batch.jsonl",
                 "  tokenrelay submit --config tokenrelay.yaml --priority batch nightly.jsonl",
+                "  tokenrelay submit --config tokenrelay.yaml --batch nightly-7 --completion-window 24h nightly.jsonl",
                 "  tokenrelay submit --config tokenrelay.yaml --wait --format openai-batch --output out.jsonl "
                         + "--errors errors.jsonl batch.jsonl",
                 "%nExit codes: 0 all sent (and, with --wait, every result arrived); 1 a line is invalid, Kafka failed "
                         + "or a result did not arrive; 2 a usage error."})
 public final class SubmitCommand implements Callable<Integer> {
+
+    private static final DateTimeFormatter BATCH_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)
+            .withZone(ZoneOffset.UTC);
 
     /** How many bad lines are listed before the rest are only counted. */
     private static final int LISTED_LINES = 20;
@@ -76,6 +88,19 @@ public final class SubmitCommand implements Callable<Integer> {
             description = "The priority of every request sent: interactive (10), default (0), batch (-10) or an integer "
                     + "from -100 to 100. A line's own priority wins over this option (default: a line's own, else 0).")
     Integer priority;
+
+    @Option(names = "--batch", paramLabel = "NAME",
+            description = "The batch of every request sent whose line names none: letters, digits, '.', '_' and '-', "
+                    + "at most 128 (default: a new batch id, batch-<UTC yyyyMMdd-HHmmss>-<6 hex>, printed on standard error).")
+    String batch;
+
+    @Option(names = "--no-batch", description = "Put the requests in no batch (a line's own batch still holds).")
+    boolean noBatch;
+
+    @Option(names = "--completion-window", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "Every request sent must be done within DURATION from now, e.g. 2s, 24h: its deadline becomes "
+                    + "now + DURATION unless its line names an earlier one. What is not done by then ends expired.")
+    Duration completionWindow;
 
     @Option(names = "--skip-invalid", description = "Send the valid lines and report the invalid ones (default: send nothing when a line is invalid).")
     boolean skipInvalid;
@@ -122,6 +147,15 @@ public final class SubmitCommand implements Callable<Integer> {
         if (!await && (format != null || output != null || errors != null)) {
             throw ToolException.usage("--format, --output and --errors describe the results of --wait: add --wait, or leave them out");
         }
+        if (batch != null && noBatch) {
+            throw ToolException.usage("--batch and --no-batch: give one, or neither");
+        }
+        if (batch != null && !ChatRequest.isBatchId(batch)) {
+            throw ToolException.usage("--batch: " + ChatRequest.batchProblem(batch));
+        }
+        if (completionWindow != null && (completionWindow.isNegative() || completionWindow.isZero())) {
+            throw ToolException.usage("--completion-window: must be longer than zero");
+        }
         Cluster kafka = cluster.resolve();
         RequestFile requests = read();
         reportInvalid(requests, err);
@@ -136,12 +170,22 @@ public final class SubmitCommand implements Callable<Integer> {
         }
         String requestsTopic = kafka.topics().requests().name();
         String resultsTopic = kafka.topics().results().name();
+        String controlTopic = kafka.topics().control().name();
+        Instant now = Instant.now();
+        String batchId = batchId(now);
+        List<String> topics = new ArrayList<>(List.of(requestsTopic));
         if (await) {
-            kafka.requireTopics(requestsTopic, resultsTopic);
-        } else {
-            kafka.requireTopics(requestsTopic);
+            topics.add(resultsTopic);
         }
-        List<ChatRequest> toSend = requests.accepted().stream().map(ParsedLine.Accepted::request).toList();
+        kafka.requireTopics(topics.toArray(String[]::new));
+        boolean recordBatch = batchId != null && hasControlTopic(kafka, controlTopic, err);
+        Instant deadline = completionWindow == null ? null : now.plus(completionWindow);
+        List<ChatRequest> toSend = requests.accepted().stream().map(ParsedLine.Accepted::request)
+                .map(request -> inBatch(request, batchId, deadline)).toList();
+        if (batchId != null) {
+            err.println("batch: " + batchId);
+            err.flush();
+        }
         // Both opened before sending: the waiter reads the results topic from where it ends now, so no
         // result is missed, and an output file that cannot be written stops the command before it sends.
         try (ResultWriter writer = await ? ResultWriter.open(output, errors, out, resultFormat) : null;
@@ -157,7 +201,38 @@ public final class SubmitCommand implements Callable<Integer> {
                         + sent.firstError() + ". Sending the file again is safe: the processor drops a request id "
                         + "(and generation) it has already seen");
             }
+            if (recordBatch) {
+                open(kafka, batchId, sent.written(), now);
+            }
             return await ? awaitResults(waiter, writer, sent.written(), err) : 0;
+        }
+    }
+
+    /**
+     * Whether the control topic exists. A processor of an earlier release did not create it: the
+     * requests are sent all the same, in their batch, and only the batch's size goes unrecorded.
+     */
+    private static boolean hasControlTopic(Cluster kafka, String controlTopic, PrintWriter err) {
+        try {
+            kafka.requireTopics(controlTopic);
+            return true;
+        } catch (ToolException e) {
+            err.println("submit: topic '" + controlTopic + "' does not exist, so the size of the batch is not recorded: "
+                    + "batches will show its counts without a total");
+            err.flush();
+            return false;
+        }
+    }
+
+    /**
+     * Tells the processor how many requests the batch has, once they are all sent: its counts then
+     * say how many are in progress and when it is finished.
+     */
+    private void open(Cluster kafka, String batchId, List<ChatRequest> sent, Instant now) {
+        int total = (int) sent.stream().filter(request -> batchId.equals(request.batch())).count();
+        try (ControlWriter control = ControlWriter.open(kafka, "tokenrelay-submit")) {
+            control.write(batchId, new BatchOpened(batchId, total, now,
+                    completionWindow == null ? null : completionWindow.toString()));
         }
     }
 
@@ -198,6 +273,34 @@ public final class SubmitCommand implements Callable<Integer> {
     /** The priority given to requests whose line names none. */
     int priority() {
         return priority == null ? Priority.DEFAULT : priority;
+    }
+
+    /** The batch of the requests whose line names none: the option, a new id, or none with --no-batch. */
+    String batchId(Instant now) {
+        if (noBatch) {
+            return null;
+        }
+        return batch != null ? batch : newBatchId(now, ThreadLocalRandom.current());
+    }
+
+    /** {@code batch-<yyyyMMdd-HHmmss in UTC>-<6 random hex digits>}. */
+    static String newBatchId(Instant now, Random random) {
+        return "batch-" + BATCH_TIME.format(now) + "-" + String.format(Locale.ROOT, "%06x", random.nextInt(1 << 24));
+    }
+
+    /**
+     * {@code request} in {@code batch} unless its line named one, and due by {@code deadline} unless
+     * its line named an earlier deadline.
+     */
+    static ChatRequest inBatch(ChatRequest request, String batch, Instant deadline) {
+        ChatRequest result = request;
+        if (result.batch() == null && batch != null) {
+            result = result.withBatch(batch);
+        }
+        if (deadline != null && (result.deadline() == null || result.deadline().isAfter(deadline))) {
+            result = result.withDeadline(deadline);
+        }
+        return result;
     }
 
     /** Reads and checks every line of the file, before anything is sent. */

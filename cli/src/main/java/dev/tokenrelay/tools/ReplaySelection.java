@@ -103,7 +103,7 @@ public record ReplaySelection(List<Replay> replays, List<DeadLetter> unreplayabl
                 changes.toPool() != null ? changes.toPool() : old.pool(),
                 unpin ? null : old.account(),
                 deadlinePassed ? null : old.deadline(),
-                old.metadata(), old.priority());
+                old.metadata(), old.priority(), old.batch());
         return new Replay(letter, next, deadlinePassed);
     }
 }

@@ -96,7 +96,8 @@ class DockerComposeTest {
 
         // Then the processor's topics (which `run` creates) have distinct valid names and at most one replica
         List<TopicSpec> topics = List.of(config.topics().requests(), config.topics().attempts(), config.topics().results(),
-                config.topics().outcomes(), config.topics().deadLetter(), config.topics().accounts());
+                config.topics().outcomes(), config.topics().deadLetter(), config.topics().accounts(),
+                config.topics().batches(), config.topics().control(), config.topics().cancellations());
         assertThat(topics).extracting(TopicSpec::name).doesNotHaveDuplicates()
                 .allMatch(name -> name.matches("[a-zA-Z0-9._-]{1,249}"));
         assertThat(topics).allSatisfy(topic -> assertThat(topic.replicationFactor() == null

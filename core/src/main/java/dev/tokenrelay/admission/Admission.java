@@ -7,6 +7,7 @@ import dev.tokenrelay.accounts.CredentialCheck;
 import dev.tokenrelay.accounts.ModelRouting;
 import dev.tokenrelay.config.RequestLimits;
 import dev.tokenrelay.config.TokenRelayConfig;
+import dev.tokenrelay.lanes.Cancellations;
 import dev.tokenrelay.metrics.PipelineMetrics;
 import dev.tokenrelay.results.Emission;
 import dev.tokenrelay.results.ResultLog;
@@ -61,6 +62,7 @@ public final class Admission {
     private final AccountStates states;
     private final SeenRequests seen;
     private final PipelineMetrics metrics;
+    private final Cancellations cancellations;
 
     /**
      * @param credentials which accounts have no usable credential: they are not chosen
@@ -70,6 +72,16 @@ public final class Admission {
      */
     public Admission(TokenRelayConfig config, CredentialCheck credentials, AccountStates states, SeenRequests seen,
             PipelineMetrics metrics) {
+        this(config, credentials, states, seen, Cancellations.NONE, metrics);
+    }
+
+    /**
+     * As {@link #Admission(TokenRelayConfig, CredentialCheck, AccountStates, SeenRequests, PipelineMetrics)},
+     * ending a request that arrives after its cancellation {@code cancelled}, with no attempt.
+     */
+    public Admission(TokenRelayConfig config, CredentialCheck credentials, AccountStates states, SeenRequests seen,
+            Cancellations cancellations, PipelineMetrics metrics) {
+        this.cancellations = cancellations;
         this.config = config;
         this.credentials = credentials;
         this.selector = new AccountSelector(config, credentials);
@@ -140,6 +152,12 @@ public final class Admission {
         if (problem != null) {
             ChatResult result = Results.failed(request, ResultStatus.REJECTED, 400,
                     ErrorInfo.of("invalid_request", problem), List.of(), now);
+            return Results.unsuccessful(request, result, now);
+        }
+        Optional<String> cancelled = cancellations.cancelled(request);
+        if (cancelled.isPresent()) {
+            ChatResult result = Results.failed(request, ResultStatus.CANCELLED, 499,
+                    ErrorInfo.of("cancelled", cancelled.get()), List.of(), now);
             return Results.unsuccessful(request, result, now);
         }
         if (request.deadline() != null && !request.deadline().isAfter(now)) {

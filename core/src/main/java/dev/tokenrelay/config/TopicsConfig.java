@@ -19,9 +19,14 @@ import java.util.Map;
  * @param outcomes one record per attempt: audit, metrics, billing
  * @param deadLetter failed and unreadable input, the replay source
  * @param accounts account state (cooldowns, disabled accounts), compacted
+ * @param batches the counts of each batch, keyed by batch id, compacted: written by the processor
+ * @param control what operators and clients tell the processor (a batch opened, a cancellation),
+ *                compacted: written by {@code submit} and {@code cancel}, read by the processor alone
+ * @param cancellations the cancellations of the control topic, compacted: the processor copies them
+ *                here so that every instance reads them all (a topic read that way is read by nothing else)
  */
 public record TopicsConfig(TopicSpec requests, TopicSpec attempts, TopicSpec results, TopicSpec outcomes,
-        TopicSpec deadLetter, TopicSpec accounts) {
+        TopicSpec deadLetter, TopicSpec accounts, TopicSpec batches, TopicSpec control, TopicSpec cancellations) {
 
     /** Checks that every topic is given and that the names are distinct. */
     public TopicsConfig {
@@ -32,6 +37,9 @@ public record TopicsConfig(TopicSpec requests, TopicSpec attempts, TopicSpec res
         byRole.put("outcomes", outcomes);
         byRole.put("deadLetter", deadLetter);
         byRole.put("accounts", accounts);
+        byRole.put("batches", batches);
+        byRole.put("control", control);
+        byRole.put("cancellations", cancellations);
         Map<String, String> roleByName = new HashMap<>();
         byRole.forEach((role, spec) -> {
             if (spec == null) {
@@ -60,10 +68,10 @@ public record TopicsConfig(TopicSpec requests, TopicSpec attempts, TopicSpec res
      * are derived from the application id once it is known, by {@link #resolve(String)}.
      */
     public record Declared(Partial requests, Partial attempts, Partial results, Partial outcomes,
-            Partial deadLetter, Partial accounts) {
+            Partial deadLetter, Partial accounts, Partial batches, Partial control, Partial cancellations) {
 
         /** Nothing declared: every topic at its default. */
-        public static final Declared NONE = new Declared(null, null, null, null, null, null);
+        public static final Declared NONE = new Declared(null, null, null, null, null, null, null, null, null);
 
         /** The topics, with {@code <applicationId>.<role>} for every name left out. */
         public TopicsConfig resolve(String applicationId) {
@@ -73,7 +81,10 @@ public record TopicsConfig(TopicSpec requests, TopicSpec attempts, TopicSpec res
                     Partial.over(results, applicationId, "results"),
                     Partial.over(outcomes, applicationId, "outcomes"),
                     Partial.over(deadLetter, applicationId, "dead-letter", "deadLetter"),
-                    Partial.over(accounts, applicationId, "accounts"));
+                    Partial.over(accounts, applicationId, "accounts"),
+                    Partial.over(batches, applicationId, "batches"),
+                    Partial.over(control, applicationId, "control"),
+                    Partial.over(cancellations, applicationId, "cancellations"));
         }
     }
 

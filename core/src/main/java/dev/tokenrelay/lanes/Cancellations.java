@@ -4,9 +4,9 @@ import dev.tokenrelay.schema.ChatRequest;
 import java.util.Optional;
 
 /**
- * Which requests an operator cancelled (by batch or by id). Dispatch asks it on the stream thread
- * before an attempt may start: a cancelled request's queued and parked attempts end
- * {@code cancelled} with no upstream call.
+ * Which requests an operator cancelled (by batch, by id or by a metadata field). Intake asks it when
+ * a request arrives, and dispatch on the stream thread before an attempt may start: a cancelled
+ * request's queued and parked attempts end {@code cancelled} with no upstream call.
  */
 public interface Cancellations {
 

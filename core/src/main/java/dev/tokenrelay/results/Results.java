@@ -28,13 +28,13 @@ public final class Results {
     public static ChatResult succeeded(ChatRequest request, int httpStatus, JsonNode completion, JsonNode usage,
             List<TrailEntry> trail, Instant now) {
         return new ChatResult(request.id(), request.generation(), ResultStatus.SUCCEEDED, httpStatus, completion,
-                null, usage, request.metadata(), trail, now);
+                null, usage, request.metadata(), trail, now, request.batch());
     }
 
     public static ChatResult failed(ChatRequest request, ResultStatus status, int httpStatus, ErrorInfo error,
             List<TrailEntry> trail, Instant now) {
         return new ChatResult(request.id(), request.generation(), status, httpStatus, null, error, null,
-                request.metadata(), trail, now);
+                request.metadata(), trail, now, request.batch());
     }
 
     /** A request that could not be read or accepted, known only by its id. */

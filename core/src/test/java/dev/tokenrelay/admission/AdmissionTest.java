@@ -9,9 +9,11 @@ import dev.tokenrelay.classify.Outcome;
 import dev.tokenrelay.config.ConfigException;
 import dev.tokenrelay.config.ConfigLoader;
 import dev.tokenrelay.config.TokenRelayConfig;
+import dev.tokenrelay.lanes.Cancellations;
 import dev.tokenrelay.metrics.PipelineMetrics;
 import dev.tokenrelay.results.Emission;
 import dev.tokenrelay.schema.Attempt;
+import dev.tokenrelay.schema.ChatRequest;
 import dev.tokenrelay.schema.ChatResult;
 import dev.tokenrelay.schema.DeadLetter;
 import dev.tokenrelay.schema.ResultStatus;
@@ -57,6 +59,7 @@ class AdmissionTest {
     private final List<ChatResult> reported = new ArrayList<>();
     private AccountStates states = new AccountStatesFixture(NOW);
     private CredentialCheck credentials = CredentialCheck.allUsable();
+    private Cancellations cancellations = Cancellations.NONE;
 
     @BeforeEach
     void configure() throws ConfigException {
@@ -367,8 +370,37 @@ class AdmissionTest {
         assertThat(deadLetter(emitted, "hopeless").status()).isEqualTo(ResultStatus.FAILED);
     }
 
+    @Test
+    void shouldEndARequestThatArrivesAfterItsBatchWasCancelled() {
+        // Given batch nightly is cancelled
+        cancellations = new Cancellations() {
+            @Override
+            public Optional<String> cancelled(ChatRequest request) {
+                return "nightly".equals(request.batch()) ? Optional.of("batch nightly cancelled") : Optional.empty();
+            }
+
+            @Override
+            public long version() {
+                return 1;
+            }
+        };
+
+        // When a request of that batch arrives, and one of no batch
+        List<Emission> emitted = admit("r1", "{\"id\":\"r1\",\"batch\":\"nightly\",\"body\":" + BODY + "}", NOW);
+        List<Emission> other = admit("r2", request("r2", BODY), NOW);
+
+        // Then the first ends cancelled, with its batch, and no attempt; the other goes on
+        ChatResult result = result(emitted);
+        assertThat(result.status()).isEqualTo(ResultStatus.CANCELLED);
+        assertThat(result.httpStatus()).isEqualTo(499);
+        assertThat(result.error().type()).isEqualTo("cancelled");
+        assertThat(result.error().message()).isEqualTo("batch nightly cancelled");
+        assertThat(result.batch()).isEqualTo("nightly");
+        assertThat(attempt(other).request().id()).isEqualTo("r2");
+    }
+
     private List<Emission> admit(String key, String value, Instant now) {
-        Admission admission = new Admission(config, credentials, states, seen, new RecordingMetrics());
+        Admission admission = new Admission(config, credentials, states, seen, cancellations, new RecordingMetrics());
         return admission.admit(key, value.getBytes(StandardCharsets.UTF_8), SOURCE, now);
     }
 

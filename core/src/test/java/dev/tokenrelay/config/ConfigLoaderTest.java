@@ -79,6 +79,9 @@ class ConfigLoaderTest {
         assertThat(config.topics().requests()).isEqualTo(new TopicSpec("tokenrelay.requests", 4, null));
         assertThat(config.topics().deadLetter().name()).isEqualTo("tokenrelay.dead-letter");
         assertThat(config.topics().accounts()).isEqualTo(new TopicSpec("tokenrelay.accounts", 4, null));
+        assertThat(config.topics().batches().name()).isEqualTo("tokenrelay.batches");
+        assertThat(config.topics().control().name()).isEqualTo("tokenrelay.control");
+        assertThat(config.topics().cancellations().name()).isEqualTo("tokenrelay.cancellations");
         assertThat(config.processor()).isEqualTo(new ProcessorSettings(
                 Duration.ofDays(7), Duration.ofMillis(10), 64, Duration.ofSeconds(30), Duration.ofHours(1)));
         assertThat(config.policy()).isEqualTo(OutcomePolicy.defaults());

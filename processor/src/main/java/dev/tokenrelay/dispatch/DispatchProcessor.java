@@ -1,10 +1,12 @@
 package dev.tokenrelay.dispatch;
 
 import dev.tokenrelay.accounts.AccountStates;
+import dev.tokenrelay.cancel.StoreCancellations;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.dispatch.internal.PendingAttemptSerde;
 import dev.tokenrelay.kafka.StoreAccountStates;
 import dev.tokenrelay.kafka.Topics;
+import dev.tokenrelay.lanes.Cancellations;
 import dev.tokenrelay.lanes.Dispatcher;
 import dev.tokenrelay.lanes.PendingAttempt;
 import dev.tokenrelay.metrics.PipelineMetrics;
@@ -19,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -72,6 +75,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     private final TokenRelayConfig config;
     private final UpstreamCaller caller;
     private final PipelineMetrics metrics;
+    private final AtomicLong cancelVersion;
 
     private ProcessorContext<String, Emission> context;
     private Dispatcher dispatcher;
@@ -80,9 +84,11 @@ public final class DispatchProcessor implements Processor<String, byte[], String
     /**
      * The dispatch stage with the store it owns, for {@code KStream#process}. Its time is the
      * caller's clock: the one calls are timed with.
+     *
+     * @param cancelVersion bumped whenever a cancellation arrives, so the dispatcher looks for what it ends
      */
     public static ProcessorSupplier<String, byte[], String, Emission> supplier(TokenRelayConfig config,
-            UpstreamCaller caller, PipelineMetrics metrics) {
+            UpstreamCaller caller, PipelineMetrics metrics, AtomicLong cancelVersion) {
         StoreBuilder<KeyValueStore<Bytes, byte[]>> queue = Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(QUEUE_STORE), Serdes.Bytes(), Serdes.ByteArray());
         StoreBuilder<KeyValueStore<String, PendingAttempt>> attempts = Stores.keyValueStoreBuilder(
@@ -90,7 +96,7 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         return new ProcessorSupplier<>() {
             @Override
             public Processor<String, byte[], String, Emission> get() {
-                return new DispatchProcessor(config, caller, metrics);
+                return new DispatchProcessor(config, caller, metrics, cancelVersion);
             }
 
             @Override
@@ -100,17 +106,20 @@ public final class DispatchProcessor implements Processor<String, byte[], String
         };
     }
 
-    DispatchProcessor(TokenRelayConfig config, UpstreamCaller caller, PipelineMetrics metrics) {
+    DispatchProcessor(TokenRelayConfig config, UpstreamCaller caller, PipelineMetrics metrics, AtomicLong cancelVersion) {
         this.config = config;
         this.caller = caller;
         this.metrics = metrics;
+        this.cancelVersion = cancelVersion;
     }
 
     @Override
     public void init(ProcessorContext<String, Emission> context) {
         this.context = context;
         AccountStates table = new StoreAccountStates(context.getStateStore(StoreAccountStates.STORE));
-        dispatcher = new Dispatcher(config, table, caller.credentials(), caller::call,
+        Cancellations cancellations = new StoreCancellations(context.getStateStore(StoreCancellations.STORE),
+                cancelVersion);
+        dispatcher = new Dispatcher(config, table, caller.credentials(), cancellations, caller::call,
                 new QueueStore(context.getStateStore(QUEUE_STORE)), this::forward, metrics,
                 metrics.lanes(context.taskId().toString()), caller.clock());
         int accounts = dispatcher.recover();

@@ -3,6 +3,7 @@ package dev.tokenrelay.intake;
 import dev.tokenrelay.accounts.CredentialCheck;
 import dev.tokenrelay.admission.Admission;
 import dev.tokenrelay.admission.SeenRequests;
+import dev.tokenrelay.cancel.StoreCancellations;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.kafka.StoreAccountStates;
 import dev.tokenrelay.kafka.Topics;
@@ -13,6 +14,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -38,6 +40,7 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     private final CredentialCheck credentials;
     private final PipelineMetrics metrics;
     private final Clock clock;
+    private final AtomicLong cancelVersion;
     private ProcessorContext<String, Emission> context;
     private Admission admission;
 
@@ -46,9 +49,10 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
      *
      * @param credentials which accounts have no usable credential: they are not chosen
      * @param clock       the time requests are admitted at: deadlines and dedupe windows count from it
+     * @param cancelVersion bumped whenever a cancellation arrives (see {@link StoreCancellations})
      */
     public static ProcessorSupplier<String, byte[], String, Emission> supplier(TokenRelayConfig config,
-            CredentialCheck credentials, PipelineMetrics metrics, Clock clock) {
+            CredentialCheck credentials, PipelineMetrics metrics, Clock clock, AtomicLong cancelVersion) {
         StoreBuilder<WindowStore<String, Long>> seen = Stores.windowStoreBuilder(
                 Stores.persistentWindowStore(SEEN_STORE, config.processor().dedupeRetention(), Duration.ofMillis(1),
                         false),
@@ -56,7 +60,7 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
         return new ProcessorSupplier<>() {
             @Override
             public Processor<String, byte[], String, Emission> get() {
-                return new IntakeProcessor(config, credentials, metrics, clock);
+                return new IntakeProcessor(config, credentials, metrics, clock, cancelVersion);
             }
 
             @Override
@@ -66,7 +70,9 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
         };
     }
 
-    IntakeProcessor(TokenRelayConfig config, CredentialCheck credentials, PipelineMetrics metrics, Clock clock) {
+    IntakeProcessor(TokenRelayConfig config, CredentialCheck credentials, PipelineMetrics metrics, Clock clock,
+            AtomicLong cancelVersion) {
+        this.cancelVersion = cancelVersion;
         this.config = config;
         this.credentials = credentials;
         this.metrics = metrics;
@@ -78,7 +84,8 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
         this.context = context;
         this.admission = new Admission(config, credentials,
                 new StoreAccountStates(context.getStateStore(StoreAccountStates.STORE)),
-                new StoreSeenRequests(context.getStateStore(SEEN_STORE)), metrics);
+                new StoreSeenRequests(context.getStateStore(SEEN_STORE)),
+                new StoreCancellations(context.getStateStore(StoreCancellations.STORE), cancelVersion), metrics);
     }
 
     @Override

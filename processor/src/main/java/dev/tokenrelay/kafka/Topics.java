@@ -6,6 +6,8 @@ import dev.tokenrelay.results.Emission;
 import dev.tokenrelay.schema.AccountState;
 import dev.tokenrelay.schema.Attempt;
 import dev.tokenrelay.schema.AttemptOutcome;
+import dev.tokenrelay.schema.BatchStatus;
+import dev.tokenrelay.schema.Cancel;
 import dev.tokenrelay.schema.ChatRequest;
 import dev.tokenrelay.schema.ChatResult;
 import dev.tokenrelay.schema.DeadLetter;
@@ -36,11 +38,18 @@ public final class Topics {
     public static final Serde<AttemptOutcome> OUTCOMES = new JsonSerde<>(AttemptOutcome.class);
     public static final Serde<DeadLetter> DEAD_LETTERS = new JsonSerde<>(DeadLetter.class);
     public static final Serde<AccountState> ACCOUNT_STATES = new JsonSerde<>(AccountState.class);
+    public static final Serde<BatchStatus> BATCH_STATUSES = new JsonSerde<>(BatchStatus.class);
+    public static final Serde<Cancel> CANCELS = new JsonSerde<>(Cancel.class);
+    /** Control records as read: bytes, each decoded by its key (see {@link dev.tokenrelay.batches.BatchTopology}). */
+    public static final Serde<byte[]> RAW_CONTROL = Serdes.ByteArray();
     /**
      * What a stage writes: each emission's payload, serialized as its topic's values are. It only
      * writes; the topics are read with their own serdes above.
      */
     public static final Serde<Emission> EMISSIONS = new EmissionSerde();
+
+    private static final Map<String, String> COMPACTED =
+            Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
 
     private final TopicsConfig config;
 
@@ -72,6 +81,18 @@ public final class Topics {
         return config.accounts().name();
     }
 
+    public String batches() {
+        return config.batches().name();
+    }
+
+    public String control() {
+        return config.control().name();
+    }
+
+    public String cancellations() {
+        return config.cancellations().name();
+    }
+
     /**
      * The topic an emission belongs to. Stages write through one sink that asks this, rather than
      * through a branch per topic, so a record passes one node on its way out.
@@ -91,7 +112,10 @@ public final class Topics {
         throw new IllegalArgumentException("no topic for " + emission.getClass().getName());
     }
 
-    /** Every topic tokenrelay uses, as it should be created; the accounts topic is compacted. */
+    /**
+     * Every topic tokenrelay uses, as it should be created; the accounts, batches, control and
+     * cancellations topics are compacted: each holds the latest record per key.
+     */
     public List<NewTopic> newTopics() {
         return List.of(
                 newTopic(config.requests(), Map.of()),
@@ -99,7 +123,10 @@ public final class Topics {
                 newTopic(config.results(), Map.of()),
                 newTopic(config.outcomes(), Map.of()),
                 newTopic(config.deadLetter(), Map.of()),
-                newTopic(config.accounts(), Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+                newTopic(config.accounts(), COMPACTED),
+                newTopic(config.batches(), COMPACTED),
+                newTopic(config.control(), COMPACTED),
+                newTopic(config.cancellations(), COMPACTED));
     }
 
     private static NewTopic newTopic(TopicSpec spec, Map<String, String> configs) {

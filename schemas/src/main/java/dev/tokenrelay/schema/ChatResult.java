@@ -18,6 +18,8 @@ import java.util.Objects;
  * @param metadata    the request's metadata, unchanged
  * @param attempts    the trail of attempts, oldest first
  * @param completedAt when the result was decided
+ * @param batch       the request's batch, so a consumer can group results by it; {@code null}, and then
+ *                    left out of its JSON, when the request is in none
  */
 public record ChatResult(
         String id,
@@ -29,11 +31,18 @@ public record ChatResult(
         JsonNode usage,
         JsonNode metadata,
         List<TrailEntry> attempts,
-        Instant completedAt) {
+        Instant completedAt,
+        String batch) {
 
     public ChatResult {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(status, "status");
         attempts = attempts == null ? List.of() : List.copyOf(attempts);
+    }
+
+    /** A result of a request in no batch. */
+    public ChatResult(String id, int generation, ResultStatus status, int httpStatus, JsonNode completion,
+            ErrorInfo error, JsonNode usage, JsonNode metadata, List<TrailEntry> attempts, Instant completedAt) {
+        this(id, generation, status, httpStatus, completion, error, usage, metadata, attempts, completedAt, null);
     }
 }

@@ -10,7 +10,10 @@ public enum MessageType {
     ATTEMPT_OUTCOME("attempt-outcome.schema.json", AttemptOutcome.class),
     CHAT_RESULT("chat-result.schema.json", ChatResult.class),
     DEAD_LETTER("dead-letter.schema.json", DeadLetter.class),
-    ACCOUNT_STATE("account-state.schema.json", AccountState.class);
+    ACCOUNT_STATE("account-state.schema.json", AccountState.class),
+    BATCH_STATUS("batch-status.schema.json", BatchStatus.class),
+    BATCH_OPENED("batch-opened.schema.json", BatchOpened.class),
+    CANCEL("cancel.schema.json", Cancel.class);
 
     /** The classpath folder of the schema files. */
     public static final String RESOURCE_FOLDER = "dev/tokenrelay/schema/";

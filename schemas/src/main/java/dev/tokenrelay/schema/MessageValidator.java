@@ -162,7 +162,7 @@ public final class MessageValidator {
         }
         return new ChatRequest(tree.get("id").asText(), tree.path("generation").asInt(0), object,
                 textOrNull(tree, "pool"), textOrNull(tree, "account"), deadline, tree.get("metadata"),
-                Priority.parse(tree.get("priority")));
+                Priority.parse(tree.get("priority")), textOrNull(tree, "batch"));
     }
 
     private static String textOrNull(JsonNode tree, String field) {

@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** How a request's priority is written and read back as JSON. */
+/** How a request's priority and batch are written and read back as JSON. */
 class ChatRequestJsonTest {
 
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
@@ -96,6 +96,36 @@ class ChatRequestJsonTest {
         assertThatThrownBy(() -> request().withPriority(101))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("got 101");
+    }
+
+    @Test
+    void shouldWriteABatchAndLeaveItOutWhenThereIsNone() throws Exception {
+        // Given a request in a batch, and one in none
+        ChatRequest inBatch = request().withBatch("nightly-7.a_b");
+        ChatRequest alone = request();
+
+        // When both are written
+        byte[] written = JsonCodec.encode(inBatch);
+        byte[] writtenAlone = JsonCodec.encode(alone);
+
+        // Then the batch is written only when set, and both read back equal
+        assertThat(JsonCodec.parseTree(written).get("batch").textValue()).isEqualTo("nightly-7.a_b");
+        assertThat(JsonCodec.parseTree(writtenAlone).has("batch")).isFalse();
+        assertThat(MessageValidator.instance().readRequest(written)).isEqualTo(inBatch);
+        assertThat(JsonCodec.decode(writtenAlone, ChatRequest.class)).isEqualTo(alone);
+    }
+
+    @Test
+    void shouldRefuseABatchIdOutsideTheAccountIdCharacters() {
+        // Given a request whose batch has a space, and one whose batch is too long
+        byte[] spaced = bytes("{\"id\":\"r1\",\"batch\":\"night ly\",\"body\":{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}]}}");
+        String tooLong = "b".repeat(129);
+
+        // When they are read or built / Then each is refused, naming the field
+        assertThatThrownBy(() -> MessageValidator.instance().readRequest(spaced))
+                .isInstanceOfSatisfying(InvalidMessageException.class, e -> assertThat(e.field()).isEqualTo("/batch"));
+        assertThatThrownBy(() -> request().withBatch(tooLong)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("batch must match");
     }
 
     private static ChatRequest request() {

@@ -54,7 +54,16 @@ class RecordSchemasTest {
                         new DeadLetter(null, ResultStatus.REJECTED, "not JSON", null, null, null, null, null, null)),
                 Arguments.of(MessageType.ACCOUNT_STATE, "full", fullAccountState()),
                 Arguments.of(MessageType.ACCOUNT_STATE, "minimal",
-                        new AccountState("acc-1", null, null, null, null, 0, false, null)));
+                        new AccountState("acc-1", null, null, null, null, 0, false, null)),
+                Arguments.of(MessageType.BATCH_STATUS, "full",
+                        new BatchStatus("nightly-7", 10, 5, 1, 1, 1, 1, 1, T0, T1, "PT24H")),
+                Arguments.of(MessageType.BATCH_STATUS, "minimal",
+                        new BatchStatus("nightly-7", null, 1, 0, 0, 0, 0, null, null, null, null)),
+                Arguments.of(MessageType.BATCH_OPENED, "full", new BatchOpened("nightly-7", 10, T0, "PT2S")),
+                Arguments.of(MessageType.BATCH_OPENED, "minimal", new BatchOpened("nightly-7", 0, null, null)),
+                Arguments.of(MessageType.CANCEL, "full",
+                        new Cancel("nightly-7", "req-1", "tenant", "acme", "wrong prompt", T1)),
+                Arguments.of(MessageType.CANCEL, "minimal", new Cancel(null, "req-1", null, null, null, null)));
     }
 
     @ParameterizedTest(name = "{0} {1}")
@@ -194,7 +203,8 @@ class RecordSchemasTest {
         ObjectNode body = NODES.objectNode().put("model", "gpt-4o-mini").put("temperature", 0.2);
         body.putArray("messages").addObject().put("role", "user").put("content", "Say hi");
         ObjectNode metadata = NODES.objectNode().put("tenant", "acme");
-        return new ChatRequest("req-1", 2, body, "openai-main", "openai-key-2", T1, metadata, Priority.INTERACTIVE);
+        return new ChatRequest("req-1", 2, body, "openai-main", "openai-key-2", T1, metadata, Priority.INTERACTIVE,
+                "nightly-7");
     }
 
     private static ChatRequest minimalRequest() {
@@ -236,7 +246,7 @@ class RecordSchemasTest {
                 NODES.objectNode().put("tenant", "acme"),
                 List.of(fullTrailEntry(1, OutcomeKind.RETRYABLE, "status_429", 429),
                         fullTrailEntry(2, OutcomeKind.SUCCESS, "ok", 200)),
-                T1);
+                T1, "nightly-7");
     }
 
     private static DeadLetter fullDeadLetter() {
