@@ -5,10 +5,13 @@ import dev.tokenrelay.cancel.StoreCancellations;
 import dev.tokenrelay.kafka.Topics;
 import dev.tokenrelay.schema.BatchOpened;
 import dev.tokenrelay.schema.Cancel;
+import dev.tokenrelay.schema.ChatResult;
 import dev.tokenrelay.schema.InvalidMessageException;
 import dev.tokenrelay.schema.MessageValidator;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.Consumed;
@@ -60,16 +63,51 @@ public final class BatchTopology {
         KStream<String, BatchEvent> opened = control
                 .flatMapValues((key, value) -> openedEvent(key, value), Named.as("control-batches-opened"));
 
+        // Read as bytes: most results are in no batch, and decoding each one (its completion
+        // included) only to find that out would cost more than the rest of this sub-topology.
         KStream<String, BatchEvent> results = builder.stream(topics.results(),
-                        Consumed.with(Topics.KEYS, Topics.RESULTS).withName("results"))
-                .filter((key, result) -> result != null && result.batch() != null, Named.as("results-in-a-batch"))
-                .map((key, result) -> KeyValue.pair(result.batch(), BatchEvent.result(result.status(), result.completedAt())),
-                        Named.as("results-by-batch"));
+                        Consumed.with(Topics.KEYS, Serdes.ByteArray()).withName("results"))
+                .filter((key, value) -> mayHaveBatch(value), Named.as("results-maybe-in-a-batch"))
+                .flatMap((key, value) -> batchEvent(key, value), Named.as("results-by-batch"));
 
         results.merge(opened, Named.as("batch-events"))
                 .repartition(Repartitioned.with(Topics.KEYS, BatchCounter.EVENTS).withName("batch-events-by-batch"))
                 .process(BatchCounter.supplier(), Named.as("batch-counter"))
                 .to(topics.batches(), Produced.with(Topics.KEYS, Topics.BATCH_STATUSES).withName("batches-out"));
+    }
+
+    private static final byte[] BATCH_FIELD = "\"batch\":".getBytes(StandardCharsets.UTF_8);
+
+    /**
+     * Whether a result, as tokenrelay writes it (compact JSON), may carry a batch: only a field name
+     * has its quotes unescaped, so a result without {@code "batch":} has none. A match may be a
+     * field of the metadata; decoding the result then tells.
+     */
+    static boolean mayHaveBatch(byte[] value) {
+        if (value == null) {
+            return false;
+        }
+        outer:
+        for (int i = 0; i <= value.length - BATCH_FIELD.length; i++) {
+            for (int j = 0; j < BATCH_FIELD.length; j++) {
+                if (value[i + j] != BATCH_FIELD[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
+    private static List<KeyValue<String, BatchEvent>> batchEvent(String key, byte[] value) {
+        try {
+            ChatResult result = Topics.RESULTS.deserializer().deserialize(null, value);
+            return result == null || result.batch() == null ? List.of()
+                    : List.of(KeyValue.pair(result.batch(), BatchEvent.result(result.status(), result.completedAt())));
+        } catch (RuntimeException e) {
+            LOG.atWarn().addKeyValue("key", key).log("result not counted in its batch: {}", e.getMessage());
+            return List.of();
+        }
     }
 
     /** Whether a control record's key is a cancellation's. */

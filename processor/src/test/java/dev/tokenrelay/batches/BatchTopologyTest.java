@@ -66,6 +66,21 @@ class BatchTopologyTest {
     }
 
     @Test
+    void shouldTellAResultInNoBatchWithoutDecodingIt() {
+        // Given a result in no batch whose answer mentions "batch": in its text, and one in a batch
+        ObjectNode completion = JsonNodeFactory.instance.objectNode();
+        completion.putArray("choices").addObject().putObject("message").put("content", "{\"batch\": 7}");
+        ChatResult none = new ChatResult("r-1", 0, ResultStatus.SUCCEEDED, 200, completion, null, null, null,
+                List.of(), Instant.EPOCH);
+        ChatResult inOne = new ChatResult("r-2", 0, ResultStatus.SUCCEEDED, 200, completion, null, null, null,
+                List.of(), Instant.EPOCH, "nightly");
+
+        // When their bytes are looked at, then only the one in a batch may have one
+        assertThat(BatchTopology.mayHaveBatch(JsonCodec.encode(none))).isFalse();
+        assertThat(BatchTopology.mayHaveBatch(JsonCodec.encode(inOne))).isTrue();
+    }
+
+    @Test
     void shouldCountTheResultsOfABatchAndFinishItWhenTheTotalIsReached() {
         // Given a batch of three opened by submit
         control.pipeInput("nightly", JsonCodec.encode(new BatchOpened("nightly", 3, T0, "PT2S")));
