@@ -12,6 +12,7 @@ import dev.tokenrelay.schema.AccountState;
 import dev.tokenrelay.schema.Attempt;
 import dev.tokenrelay.schema.ChatResult;
 import dev.tokenrelay.schema.OutcomeKind;
+import dev.tokenrelay.schema.Priority;
 import dev.tokenrelay.schema.ResultStatus;
 import dev.tokenrelay.schema.TrailEntry;
 import dev.tokenrelay.simulator.Behaviour;
@@ -218,6 +219,41 @@ class FlowControlIT {
 
     private static boolean coolingOn(TokenRelay instance) {
         return instance.accountState("limited").map(s -> s.coolingAt(Instant.now())).orElse(false);
+    }
+
+    @Test
+    void shouldStartAnInteractiveRequestBeforeTheBatchBacklogQueuedAheadOfIt() {
+        // Given an account with 2 slots, calls of 200 ms, a window of 2, and 120 batch requests queued for it
+        upstream.script("busy", Behaviour.echo().after(Duration.ofMillis(200)));
+        String yaml = """
+                pools:
+                  main:
+                    accounts: [busy]
+                accounts:
+                  busy: { provider: openai-chat, baseUrl: "{{url:busy}}", maxInFlight: 2 }
+                processor:
+                  queueWindow: 2
+                """;
+        try (RelayHarness relay = RelayHarness.start(KAFKA, upstream, 2, yaml)) {
+            List<String> backlog = IntStream.rangeClosed(1, 120).mapToObj(i -> "bulk-" + i).toList();
+            backlog.forEach(id -> relay.sendAsync(request(id, null, null).withPriority(Priority.BATCH)));
+            relay.flush();
+            relay.results(all -> all.size() >= 5);
+
+            // When an interactive request arrives behind them
+            relay.send(request("urgent", null, null).withPriority(Priority.INTERACTIVE));
+
+            // Then it is answered long before the backlog is, with no more than a few slots' wait
+            relay.awaitResult("urgent");
+            List<String> order = relay.results(all -> all.stream().anyMatch(r -> r.key().equals("urgent"))).stream()
+                    .map(ConsumerRecord::key).toList();
+            System.out.printf("interactive request answered %d-th, behind %d queued batch requests%n",
+                    order.indexOf("urgent") + 1, backlog.size());
+            assertThat(order.indexOf("urgent")).isLessThan(30);
+            Map<String, ChatResult> all = relay.awaitResults(backlog);
+            assertThat(backlog).allSatisfy(id -> assertThat(all.get(id).status()).isEqualTo(ResultStatus.SUCCEEDED));
+            assertThat(upstream.calls("busy")).isEqualTo(backlog.size() + 1);
+        }
     }
 
     @Test
