@@ -18,10 +18,11 @@ import java.util.Map;
  * @param pipeRatio tokenrelay's whole-run throughput over the pipe's
  * @param pipeRatioSteady the same in steady state
  * @param naive the naive reference's figures
+ * @param processes with {@code --processes}: the processor's process, and the pipe's three runs
  */
 public record BenchReport(BenchSettings settings, Machine machine, PhaseFigures relay, InFlight inFlight,
         Double littleBound, Double littleRatio, Double littleRatioSteady, PhaseFigures pipe, Double pipeRatio,
-        Double pipeRatioSteady, NaiveFigures naive) {
+        Double pipeRatioSteady, NaiveFigures naive, ProcessFigures processes) {
 
     /**
      * One phase (tokenrelay or the pipe) measured from the first request produced to the last
@@ -119,6 +120,35 @@ public record BenchReport(BenchSettings settings, Machine machine, PhaseFigures 
      * @param perSecond completed / seconds
      */
     public record NaiveFigures(String guarantee, int requests, double seconds, int completed, double perSecond) {}
+
+    /**
+     * The figures of a {@code --processes} run: the processor as its own process, read from
+     * {@code /proc/<pid>}, so every thread it has counts (JIT, GC and native threads included).
+     *
+     * @param pid the processor's process id
+     * @param jvmOptions the options its JVM was started with (none: the user's defaults)
+     * @param resultLog whether its log line per result was on
+     * @param readyMillis its JVM's start to {@code /health/ready} answering 200
+     * @param firstResultMillis its JVM's start to the first result read ({@code null}: none)
+     * @param cpuMillis its CPU over the measured run (first request produced to last result read)
+     * @param cpuPerRequest that CPU per completed request
+     * @param steadyCpuPerRequest its CPU in the steady-state window per completion in it
+     * @param startupCpuMillis its CPU from its start to the first request produced
+     * @param rssPeak its largest resident memory, from its start to the end of the run
+     * @param stopExitCode its exit code after SIGTERM ({@code null}: it had exited or did not stop)
+     * @param brokerCpuMillis the broker process's CPU over the measured run
+     * @param simulatorCpuMillis the simulated upstream's process's CPU over the measured run
+     * @param loadCpuMillis the bench's own process's CPU over the measured run (the load generator)
+     * @param clockTicks clock ticks per second /proc counts in
+     * @param pipeRuns the pipe's throughput in each of its runs, whole run, requests/s
+     * @param pipeSteadyRuns the same in steady state
+     * @param pipeSpread (best - worst) / best of the whole-run throughputs; {@code null} without the pipe
+     */
+    public record ProcessFigures(long pid, List<String> jvmOptions, boolean resultLog, double readyMillis,
+            Double firstResultMillis, double cpuMillis, double cpuPerRequest, Double steadyCpuPerRequest,
+            double startupCpuMillis, long rssPeak, Integer stopExitCode, double brokerCpuMillis,
+            double simulatorCpuMillis, double loadCpuMillis, long clockTicks, List<Double> pipeRuns,
+            List<Double> pipeSteadyRuns, Double pipeSpread) {}
 
     /**
      * The machine the figures come from.

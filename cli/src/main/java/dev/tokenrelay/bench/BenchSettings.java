@@ -26,10 +26,14 @@ import java.util.Set;
  * @param resultLog whether the processor's one log line per result stays on (it goes to the console)
  * @param seed seed of the failure mix, so that runs are repeatable
  * @param streamsConfig extra Kafka Streams properties for every application
+ * @param processes whether the broker, the simulated upstream and the processor each run in a
+ *     process of their own ({@code --processes}); the failure mix, the warm-up and the naive
+ *     reference belong to the one-JVM run
  */
 public record BenchSettings(int requests, Duration latency, double failureRate, int inFlight, int accounts,
         int partitions, int streamThreads, Duration timeout, int warmup, double rate, int promptChars, boolean pipe,
-        boolean naive, Duration naiveTime, boolean resultLog, long seed, Map<String, String> streamsConfig) {
+        boolean naive, Duration naiveTime, boolean resultLog, long seed, Map<String, String> streamsConfig,
+        boolean processes) {
 
     /** More would need more file descriptors (two per connection) than a default machine allows. */
     public static final int MAX_TOTAL_IN_FLIGHT = 8192;
@@ -65,6 +69,13 @@ public record BenchSettings(int requests, Duration latency, double failureRate, 
                     + (key.equals("num.stream.threads") ? "; use --stream-threads" : ""));
         }
         streamsConfig = Map.copyOf(streamsConfig);
+        if (processes) {
+            // The naive way needs the simulator in this JVM; a failure mix and a warm-up would need it
+            // scripted and reset from here, and a warm-up would hide the fresh JVM this mode is about.
+            require(!naive, "--naive does not apply to --processes");
+            require(failureRate == 0, "--failure-rate does not apply to --processes");
+            require(warmup == 0, "--warmup does not apply to --processes: the processor starts as a fresh JVM");
+        }
     }
 
     /** The Little's-law bound in requests per second: every primary slot busy, each call taking the latency. */

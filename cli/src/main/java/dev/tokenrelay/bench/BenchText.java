@@ -28,7 +28,10 @@ public final class BenchText {
                 s.requests(), duration(s.latency()), percent(s.failureRate()), s.accounts(), s.accounts() == 1 ? "" : "s",
                 s.inFlight(), s.partitions(), s.streamThreads(), s.streamThreads() == 1 ? "" : "s",
                 s.rate() > 0 ? ", produced at %.0f/s".formatted(s.rate()) : ", produced all at once");
-        if (!s.resultLog()) {
+        if (s.processes()) {
+            out.printf("  the processor's log line per result is %s%n", s.resultLog()
+                    ? "on, as run has it (--no-result-log turns it off)" : "off (ops.resultLog: false)");
+        } else if (!s.resultLog()) {
             out.printf("  the processor's log line per result is off (logger %s at WARN; --result-log keeps it)%n",
                     ResultLog.LOGGER);
         }
@@ -39,8 +42,11 @@ public final class BenchText {
             out.printf("  streams config: %s%n", s.streamsConfig().entrySet().stream().sorted(Map.Entry.comparingByKey())
                     .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", ")));
         }
-        out.printf("machine: %d cores (%s), %s, %s, max heap %d MiB; broker, simulated upstream, processor and load "
-                + "generator share this one JVM%n", m.cores(), m.cpuModel(), m.os(), m.java(), m.maxHeapMiB());
+        out.printf("machine: %d cores (%s), %s, %s, max heap %d MiB; %s%n", m.cores(), m.cpuModel(), m.os(), m.java(),
+                m.maxHeapMiB(), s.processes()
+                        ? "broker, simulated upstream and processor each in a JVM of its own (the processor started as "
+                                + "run starts it, no JVM options), load generator and pipe in the bench's"
+                        : "broker, simulated upstream, processor and load generator share this one JVM");
         out.println();
 
         PhaseFigures relay = report.relay();
@@ -55,7 +61,11 @@ public final class BenchText {
         BenchReport.InFlight inFlight = report.inFlight();
         out.printf("  peak in flight     %d of %d (simulated upstream, primary accounts); mean %.0f in steady state; "
                 + "spare account peak %d%n", inFlight.peak(), inFlight.limit(), inFlight.meanSteady(), inFlight.sparePeak());
-        cpu(out, relay, detail);
+        if (report.processes() != null) {
+            processes(out, report.processes(), relay);
+        } else {
+            cpu(out, relay, detail);
+        }
         if (detail) {
             streamThreads(out, relay);
             timeline(out, relay);
@@ -64,6 +74,14 @@ public final class BenchText {
         if (report.pipe() != null) {
             out.println();
             phase(out, report.pipe());
+            if (report.processes() != null) {
+                BenchReport.ProcessFigures p = report.processes();
+                out.printf("  pipe runs          best of %d used: %s requests/s over the whole run (%s in steady state); "
+                                + "spread %s of the best%n", p.pipeRuns().size(),
+                        p.pipeRuns().stream().map(BenchText::rate).collect(Collectors.joining(" / ")),
+                        p.pipeSteadyRuns().stream().map(BenchText::rate).collect(Collectors.joining(" / ")),
+                        percent(p.pipeSpread()));
+            }
             cpu(out, report.pipe(), detail);
             out.printf("  tokenrelay / pipe  %s over the whole run, %s in steady state%s%n", percent(report.pipeRatio()),
                     percent(report.pipeRatioSteady()),
@@ -176,6 +194,25 @@ public final class BenchText {
             out.printf("  failover hop       %s  over %d hops (end of a failed call -> start of the next call)%n",
                     dist(f.failoverHop()), f.failoverHop().count());
         }
+    }
+
+    private static void processes(PrintWriter out, BenchReport.ProcessFigures p, PhaseFigures relay) {
+        out.printf("  processor process  pid %d: ready %s after its JVM started, first result %s after; resident memory "
+                        + "peak %s; %s%n", p.pid(), seconds(p.readyMillis()),
+                p.firstResultMillis() == null ? "NONE" : seconds(p.firstResultMillis()), mib(p.rssPeak()),
+                p.stopExitCode() == null ? "did NOT exit on SIGTERM" : "exit code %d on SIGTERM".formatted(p.stopExitCode()));
+        out.printf("  CPU per request    %.3f ms over the whole run (%.1f s of CPU for %d results), %s in steady state; "
+                        + "from /proc/<pid>/stat, every thread of the process: JIT, GC and native ones included%n",
+                p.cpuPerRequest(), p.cpuMillis() / 1000, relay.completed(),
+                p.steadyCpuPerRequest() == null ? "n/a" : "%.3f ms".formatted(p.steadyCpuPerRequest()));
+        out.printf("  CPU of the run     processor %.1f s (and %.1f s from its start to the first request), broker %.1f s, "
+                        + "simulated upstream %.1f s, bench (load generator, result reader) %.1f s%n",
+                p.cpuMillis() / 1000, p.startupCpuMillis() / 1000, p.brokerCpuMillis() / 1000,
+                p.simulatorCpuMillis() / 1000, p.loadCpuMillis() / 1000);
+    }
+
+    private static String seconds(double millis) {
+        return String.format(Locale.ROOT, "%.1f s", millis / 1000);
     }
 
     private static void cpu(PrintWriter out, PhaseFigures f, boolean threads) {

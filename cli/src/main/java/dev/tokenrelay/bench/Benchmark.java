@@ -61,7 +61,7 @@ public final class Benchmark {
     static final String NAIVE_ACCOUNT = "naive";
 
     private static final Logger LOG = LoggerFactory.getLogger(Benchmark.class);
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
     // The JVM's own Java threads: neither a component nor the benchmark.
     private static final Set<String> JVM_THREADS = Set.of("Reference Handler", "Finalizer", "Signal Dispatcher",
@@ -71,7 +71,12 @@ public final class Benchmark {
     private final Consumer<String> progress;
     private final List<String> primaries;
 
-    private Benchmark(BenchSettings settings, Consumer<String> progress) {
+    /** The primary accounts, in order. */
+    List<String> primaries() {
+        return primaries;
+    }
+
+    Benchmark(BenchSettings settings, Consumer<String> progress) {
         this.settings = settings;
         this.progress = progress;
         this.primaries = IntStream.rangeClosed(1, settings.accounts()).mapToObj(i -> "primary-" + i).toList();
@@ -84,6 +89,9 @@ public final class Benchmark {
      * @return every figure measured
      */
     public static BenchReport run(BenchSettings settings, Consumer<String> progress) throws InterruptedException {
+        if (settings.processes()) {
+            return Processes.run(new Benchmark(settings, progress), settings, progress);
+        }
         return new Benchmark(settings, progress).run();
     }
 
@@ -101,7 +109,7 @@ public final class Benchmark {
                 scriptAccounts(upstream);
                 String bootstrap = broker.bootstrapServers();
                 RelayRun relay = runRelay(bootstrap, upstream, dir);
-                PhaseFigures pipe = settings.pipe() ? runPipe(bootstrap, dir) : null;
+                PhaseFigures pipe = settings.pipe() ? runPipe(bootstrap, dir, PIPE_ID) : null;
                 NaiveFigures naive = settings.naive() ? runNaive(bootstrap, upstream, dir) : null;
                 return report(relay, pipe, naive);
             }
@@ -111,16 +119,21 @@ public final class Benchmark {
     }
 
     private BenchReport report(RelayRun relay, PhaseFigures pipe, NaiveFigures naive) {
+        return report(relay.figures(), relay.inFlight(), pipe, naive, null);
+    }
+
+    BenchReport report(PhaseFigures relay, InFlight inFlight, PhaseFigures pipe, NaiveFigures naive,
+            BenchReport.ProcessFigures processes) {
         double bound = settings.littleBound();
         boolean finite = Double.isFinite(bound);
-        return new BenchReport(settings, machine(), relay.figures(), relay.inFlight(), finite ? bound : null,
-                finite ? relay.figures().perSecond() / bound : null,
-                finite ? relay.figures().steadyPerSecond() / bound : null,
+        return new BenchReport(settings, machine(), relay, inFlight, finite ? bound : null,
+                finite ? relay.perSecond() / bound : null,
+                finite ? relay.steadyPerSecond() / bound : null,
                 pipe,
-                pipe == null || pipe.perSecond() == 0 ? null : relay.figures().perSecond() / pipe.perSecond(),
+                pipe == null || pipe.perSecond() == 0 ? null : relay.perSecond() / pipe.perSecond(),
                 pipe == null || pipe.steadyPerSecond() == 0 ? null
-                        : relay.figures().steadyPerSecond() / pipe.steadyPerSecond(),
-                naive);
+                        : relay.steadyPerSecond() / pipe.steadyPerSecond(),
+                naive, processes);
     }
 
     // ---- tokenrelay
@@ -130,7 +143,8 @@ public final class Benchmark {
     private RelayRun runRelay(String bootstrap, SimulatedUpstream upstream, Path dir) throws InterruptedException {
         TokenRelayConfig config;
         try {
-            config = ConfigLoader.parse(relayConfig(bootstrap, upstream, dir.resolve("streams")), "bench configuration");
+            config = ConfigLoader.parse(relayConfig(bootstrap, upstream::baseUrl, dir.resolve("streams"), ""),
+                    "bench configuration");
         } catch (ConfigException e) {
             throw new IllegalArgumentException("the benchmark's configuration is invalid: " + e.getMessage(), e);
         }
@@ -202,7 +216,13 @@ public final class Benchmark {
         upstream.script(NAIVE_ACCOUNT, ok);
     }
 
-    private String relayConfig(String bootstrap, SimulatedUpstream upstream, Path stateDir) {
+    /**
+     * tokenrelay's configuration for the run.
+     *
+     * @param baseUrl an account's base URL on the simulated upstream
+     * @param extra YAML sections appended as they are
+     */
+    String relayConfig(String bootstrap, Function<String, String> baseUrl, Path stateDir, String extra) {
         StringBuilder yaml = new StringBuilder();
         yaml.append("kafka:\n")
                 .append("  bootstrapServers: ").append(quote(bootstrap)).append('\n')
@@ -225,36 +245,37 @@ public final class Benchmark {
                 .append("accounts:\n");
         for (String account : Stream.concat(primaries.stream(), Stream.of(SPARE)).toList()) {
             yaml.append("  %s: {provider: openai-chat, baseUrl: %s, maxInFlight: %d}\n".formatted(
-                    account, quote(upstream.baseUrl(account)), settings.inFlight()));
+                    account, quote(baseUrl.apply(account)), settings.inFlight()));
         }
         // No cooldown without a Retry-After: a 500 in the failure mix must fail over, not park the account.
-        yaml.append("policy:\n  defaultCooldown: 0s\n");
+        yaml.append("policy:\n  defaultCooldown: 0s\n").append(extra);
         return yaml.toString();
     }
 
     // ---- the pipe
 
-    private PhaseFigures runPipe(String bootstrap, Path dir) throws InterruptedException {
-        BenchTopics topics = BenchTopics.of(PIPE_ID, settings.partitions());
+    /** Runs the pipe as application {@code pipeId}, on topics of its own. */
+    PhaseFigures runPipe(String bootstrap, Path dir, String pipeId) throws InterruptedException {
+        BenchTopics topics = BenchTopics.of(pipeId, settings.partitions());
         createTopics(bootstrap, topics);
-        Properties properties = streamsProperties(PIPE_ID, bootstrap, dir.resolve("pipe-streams"));
+        Properties properties = streamsProperties(pipeId, bootstrap, dir.resolve(pipeId + "-streams"));
         StreamsBuilder builder = builder(properties);
         PipeTopology.build(builder, topics, primaries, POOL);
-        progress.accept("pipe: starting application " + PIPE_ID);
+        progress.accept("pipe: starting application " + pipeId);
         KafkaStreams streams = new KafkaStreams(builder.build(properties), properties);
         try (LoadGenerator load = LoadGenerator.create(bootstrap, "bench-", settings.requests(), settings.promptChars())) {
             streams.start();
-            awaitRunning(streams, PIPE_ID);
-            GroupReadiness.await(bootstrap, PIPE_ID, settings.streamThreads(), Map.of(
+            awaitRunning(streams, pipeId);
+            GroupReadiness.await(bootstrap, pipeId, settings.streamThreads(), Map.of(
                     topics.requests(), settings.partitions(), topics.attempts(), settings.partitions()), START_TIMEOUT);
             warmUp("pipe", bootstrap, topics.requests(), topics.results());
             progress.accept("pipe: running %d requests".formatted(settings.requests()));
             Measurement.Measured measured = Measurement.run(bootstrap, load, topics.requests(), topics.results(),
-                    settings.rate(), settings.timeout(), () -> 0, components(name -> name.contains(PIPE_ID)));
-            PhaseFigures figures = Analysis.phase("pipe", PIPE_ID,
+                    settings.rate(), settings.timeout(), () -> 0, components(name -> name.contains(pipeId)));
+            PhaseFigures figures = Analysis.phase("pipe", pipeId,
                     properties.getProperty(StreamsConfig.PROCESSING_GUARANTEE_CONFIG), load.ids(), load.requestBytes(),
                     measured, "Java threads named after the application id (it has no state stores)",
-                    StreamsThreadMetrics.read(PIPE_ID));
+                    StreamsThreadMetrics.read(pipeId));
             progress.accept("pipe: %d of %d results, stopping".formatted(figures.completed(), figures.requests()));
             return figures;
         } finally {
@@ -329,7 +350,7 @@ public final class Benchmark {
         return new StreamsBuilder(new TopologyConfig(new StreamsConfig(properties)));
     }
 
-    private static void createTopics(String bootstrap, BenchTopics topics) {
+    static void createTopics(String bootstrap, BenchTopics topics) {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 AdminClientConfig.CLIENT_ID_CONFIG, Measurement.LOAD_PREFIX + "admin"))) {
             TopicAdmin.ensureTopics(admin, topics.newTopics(), START_TIMEOUT);
@@ -356,7 +377,7 @@ public final class Benchmark {
      * the benchmark's own clients by their prefix, the simulator's (HttpCore's server threads and
      * its scheduler), the JVM's own; every other Java thread in this JVM is the broker's.
      */
-    private static Function<String, CpuMeter.Component> components(java.util.function.Predicate<String> isApplication) {
+    static Function<String, CpuMeter.Component> components(java.util.function.Predicate<String> isApplication) {
         return name -> {
             if (isApplication.test(name)) {
                 return CpuMeter.Component.PROCESSOR;
@@ -412,7 +433,7 @@ public final class Benchmark {
         }
     }
 
-    private static String quote(String text) {
+    static String quote(String text) {
         try {
             return JsonCodec.mapper().writeValueAsString(text);
         } catch (JsonProcessingException e) {

@@ -92,9 +92,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "How long the naive way runs (default: ${DEFAULT-VALUE}).")
     Duration naiveTime;
 
-    @Option(names = "--result-log", description = "Keep the processor's log line per result (off by default: it would "
-            + "bury the figures, and console output costs the stream thread CPU).")
-    boolean resultLog;
+    @Option(names = "--result-log", negatable = true, description = "Keep the processor's log line per result (off by "
+            + "default in the one-JVM run: it would bury the figures, and console output costs the stream thread CPU; "
+            + "on by default with --processes, as run has it).")
+    Boolean resultLog;
 
     @Option(names = "--seed", defaultValue = "1", paramLabel = "N",
             description = "Seed of the failure mix (default: ${DEFAULT-VALUE}).")
@@ -111,6 +112,12 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--detail", description = "Also print the busiest threads of each phase with their CPU time, "
             + "and tokenrelay's timeline second by second.")
     boolean detail;
+
+    @Option(names = "--processes", description = "Like-for-like mode: the broker and the simulated upstream in processes "
+            + "of their own, started and warmed up first, the processor as run starts it in a fresh JVM with its "
+            + "defaults, the load generator and the pipe (run three times, best used) in this JVM. Adds the processor "
+            + "process's CPU, resident memory and time from its start to the first result.")
+    boolean processes;
 
     @Option(names = "--backlog", description = "Backlog mode: hand a processor in a JVM of its own --requests at once "
             + "(priority batch) for one account, and report its memory while they wait, the time to admit them, an "
@@ -136,12 +143,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         BenchSettings settings;
         try {
-            if (drain || !processorHeap.equals("512m")) {
-                throw new IllegalArgumentException((drain ? "--drain" : "--processor-heap") + " applies to --backlog only");
-            }
-            settings = new BenchSettings(requests, latency, failureRate, inFlight, accounts, partitions, streamThreads,
-                    timeout == null ? Duration.ofMinutes(2) : timeout, warmup, rate, promptChars, pipe, naive, naiveTime,
-                    resultLog, seed, streamsConfig);
+            settings = settings();
         } catch (IllegalArgumentException e) {
             err.println("tokenrelay: " + e.getMessage());
             return Main.EXIT_USAGE;
@@ -170,12 +172,29 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /**
+     * The settings of a run, one-JVM or {@code --processes}.
+     *
+     * @throws IllegalArgumentException naming the option at fault, also one that does not apply
+     */
+    BenchSettings settings() {
+        if (drain || !processorHeap.equals("512m")) {
+            throw new IllegalArgumentException((drain ? "--drain" : "--processor-heap") + " applies to --backlog only");
+        }
+        return new BenchSettings(requests, latency, failureRate, inFlight, accounts, partitions, streamThreads,
+                timeout == null ? Duration.ofMinutes(2) : timeout, warmup, rate, promptChars, pipe, naive, naiveTime,
+                resultLog == null ? processes : resultLog, seed, streamsConfig, processes);
+    }
+
+    /**
      * The settings of a backlog run.
      *
      * @throws IllegalArgumentException naming the option at fault, also one that does not apply
      */
     BacklogSettings backlogSettings() {
         List<String> refused = new ArrayList<>();
+        if (processes) {
+            refused.add("--processes");
+        }
         if (failureRate != 0) {
             refused.add("--failure-rate");
         }

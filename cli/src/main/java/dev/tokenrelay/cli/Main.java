@@ -13,7 +13,7 @@ import picocli.CommandLine;
         versionProvider = Main.Version.class,
         description = "A Kafka-native, durable processor for LLM chat requests.",
         subcommands = {RunCommand.class, DemoCommand.class, SubmitCommand.class, ResultsCommand.class,
-            ReplayCommand.class, BatchesCommand.class, CancelCommand.class, AccountsCommand.class, BenchCommand.class, BrokerCommand.class, ChaosCommand.class,
+            ReplayCommand.class, BatchesCommand.class, CancelCommand.class, AccountsCommand.class, BenchCommand.class, BrokerCommand.class, ChaosCommand.class, SimulateCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main {
 

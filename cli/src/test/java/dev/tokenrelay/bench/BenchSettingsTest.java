@@ -12,7 +12,7 @@ class BenchSettingsTest {
     private static BenchSettings settings(int requests, Duration latency, double failureRate, int inFlight, int accounts,
             Map<String, String> streams) {
         return new BenchSettings(requests, latency, failureRate, inFlight, accounts, 4, 2, Duration.ofMinutes(2), 0, 0, 512,
-                true, false, Duration.ofSeconds(20), false, 1, streams);
+                true, false, Duration.ofSeconds(20), false, 1, streams, false);
     }
 
     @Test
@@ -39,5 +39,20 @@ class BenchSettingsTest {
                 .hasMessageContaining("--stream-threads");
         assertThatThrownBy(() -> settings(10, Duration.ofSeconds(1), 0, 256, 1, Map.of("application.id", "x")))
                 .hasMessageContaining("application.id");
+    }
+
+    @Test
+    void shouldRefuseWhatTheProcessesModeCannotRun() {
+        // Given --processes, When the naive way, a failure mix or a warm-up is asked for, Then the option is named
+        assertThatThrownBy(() -> processes(true, 0, 0)).hasMessage("--naive does not apply to --processes");
+        assertThatThrownBy(() -> processes(false, 0.1, 0)).hasMessage("--failure-rate does not apply to --processes");
+        assertThatThrownBy(() -> processes(false, 0, 100)).hasMessageStartingWith("--warmup does not apply to --processes");
+        // And without them it runs
+        assertThat(processes(false, 0, 0).processes()).isTrue();
+    }
+
+    private static BenchSettings processes(boolean naive, double failureRate, int warmup) {
+        return new BenchSettings(100, Duration.ofSeconds(1), failureRate, 64, 1, 4, 2, Duration.ofMinutes(2), warmup, 0,
+                512, true, naive, Duration.ofSeconds(20), true, 1, Map.of(), true);
     }
 }

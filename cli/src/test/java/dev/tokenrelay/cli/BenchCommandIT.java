@@ -12,7 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The {@code bench} command as a user runs it, small: its own embedded broker and simulated
- * upstream, tokenrelay with a failure mix, the pipe and the naive way, figures as JSON.
+ * upstream, tokenrelay with a failure mix, the pipe and the naive way, figures as JSON; the backlog
+ * mode; and the like-for-like mode, with the broker, the simulator and the processor in processes.
  */
 class BenchCommandIT {
 
@@ -65,5 +66,30 @@ class BenchCommandIT {
         assertThat(report.path("restart").path("stopExitCode").asInt()).isZero();
         assertThat(report.path("admission").path("peakHeap").asLong()).isBetween(1L, 256L << 20);
         assertThat(report.path("inFlight").path("upstreamPeak").asInt()).isBetween(1, 4);
+    }
+
+    @Test
+    void shouldRunTheProcessorInAProcessOfItsOwnAndReportItsCpuAndMemory() throws Exception {
+        // Given a small run: 2,000 requests, 100 ms upstream, 64 in flight; broker, simulator and processor in processes
+        Path json = dir.resolve("processes.json");
+
+        // When the like-for-like mode runs (the pipe left out to keep it short)
+        Cli.Run run = Cli.run(new BenchCommand(), "--processes", "--requests", "2000", "--in-flight", "64",
+                "--latency", "100ms", "--no-pipe", "--timeout", "2m", "--json", json.toString());
+
+        // Then every request got exactly one result, and the processor's process figures were printed and written
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains("tokenrelay bench: 2000 requests", "completed          2000 of 2000",
+                "each in a JVM of its own", "processor process  pid", "CPU per request", "exit code 0 on SIGTERM");
+        JsonNode report = JsonCodec.mapper().readTree(Files.readString(json));
+        assertThat(report.path("relay").path("completed").asInt()).isEqualTo(2000);
+        assertThat(report.path("relay").path("duplicates").asInt()).isZero();
+        assertThat(report.path("inFlight").path("peak").asInt()).isBetween(1, 64);
+        JsonNode processes = report.path("processes");
+        assertThat(processes.path("cpuPerRequest").asDouble()).isPositive();
+        assertThat(processes.path("rssPeak").asLong()).isPositive();
+        assertThat(processes.path("firstResultMillis").asDouble())
+                .isGreaterThanOrEqualTo(processes.path("readyMillis").asDouble()).isPositive();
+        assertThat(processes.path("resultLog").asBoolean()).isTrue();
     }
 }

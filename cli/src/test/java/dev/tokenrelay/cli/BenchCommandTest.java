@@ -61,4 +61,24 @@ class BenchCommandTest {
         assertThat(drainAlone.exitCode()).isEqualTo(Main.EXIT_USAGE);
         assertThat(drainAlone.err()).contains("--drain applies to --backlog only");
     }
+
+    @Test
+    void shouldKeepTheResultLogInTheProcessesModeUnlessTheRunSaysOtherwise() {
+        // Given --processes, the result log is on as run has it; in the one-JVM run it is off
+        assertThat(parse("--processes").settings().resultLog()).isTrue();
+        assertThat(parse("--processes").settings().processes()).isTrue();
+        assertThat(parse("--processes", "--no-result-log").settings().resultLog()).isFalse();
+        assertThat(parse().settings().resultLog()).isFalse();
+        assertThat(parse("--result-log").settings().resultLog()).isTrue();
+        assertThat(parse().settings().processes()).isFalse();
+    }
+
+    @Test
+    void shouldRefuseTheProcessesModeWithTheBacklogAndWhatItCannotRun() {
+        assertThatThrownBy(() -> parse("--backlog", "--processes").backlogSettings())
+                .hasMessage("--processes does not apply to --backlog");
+        Cli.Run naive = Cli.run(new BenchCommand(), "--processes", "--naive");
+        assertThat(naive.exitCode()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(naive.err()).contains("--naive does not apply to --processes");
+    }
 }
