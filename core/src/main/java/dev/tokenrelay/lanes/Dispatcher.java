@@ -134,6 +134,10 @@ public final class Dispatcher {
     private final Map<Long, Long> waitingForCooldown = new HashMap<>();
     private long sequence;
     private long reserved;
+    /** No parked entry in the store is due before this time; {@link Long#MAX_VALUE}: none is known. */
+    private long nextParkedMs = Long.MAX_VALUE;
+    /** No deadline entry in the store is due before this time; {@link Long#MAX_VALUE}: none is known. */
+    private long nextDeadlineMs = Long.MAX_VALUE;
     /** The cancellations last looked for in what this task holds. */
     private long cancellationsSeen;
     /** Where the look through the store for newly cancelled attempts stands; {@code null}: none under way. */
@@ -189,6 +193,8 @@ public final class Dispatcher {
             byte[] count = store.get(QueueKeys.count(account));
             backlog.count = count == null ? 0 : QueueKeys.longOf(count);
         }
+        nextParkedMs = firstTime(QueueKeys.PARKED, QueueKeys.first(QueueKeys.PARKED));
+        nextDeadlineMs = firstTime(QueueKeys.DEADLINE, QueueKeys.first(QueueKeys.DEADLINE));
         int accounts = backlogs.size();
         Instant now = now();
         releaseParked(now);
@@ -478,15 +484,23 @@ public final class Dispatcher {
 
     /** Parks an attempt in the store until its start time. */
     private void park(PendingAttempt pending) {
-        byte[] key = QueueKeys.parked(pending.attempt().notBefore().toEpochMilli(), pending.sequence());
+        long notBeforeMs = pending.attempt().notBefore().toEpochMilli();
+        nextParkedMs = Math.min(nextParkedMs, notBeforeMs);
+        byte[] key = QueueKeys.parked(notBeforeMs, pending.sequence());
         store.put(key, pending.toBytes());
         indexDeadline(pending.attempt(), pending.sequence(), key);
     }
 
     /** Moves the parked attempts whose time has come into their accounts' queues. */
     private void releaseParked(Instant now) {
-        for (Store.Entry entry : store.range(QueueKeys.first(QueueKeys.PARKED),
-                QueueKeys.dueBy(QueueKeys.PARKED, now.toEpochMilli()), DUE_PER_DRAIN)) {
+        if (now.toEpochMilli() < nextParkedMs) {
+            return;
+        }
+        List<Store.Entry> due = store.range(QueueKeys.first(QueueKeys.PARKED),
+                QueueKeys.dueBy(QueueKeys.PARKED, now.toEpochMilli()), DUE_PER_DRAIN);
+        nextParkedMs = due.size() == DUE_PER_DRAIN ? now.toEpochMilli()
+                : firstTime(QueueKeys.PARKED, QueueKeys.dueBy(QueueKeys.PARKED, now.toEpochMilli()));
+        for (Store.Entry entry : due) {
             store.delete(entry.key());
             PendingAttempt pending;
             try {
@@ -509,8 +523,20 @@ public final class Dispatcher {
 
     private void indexDeadline(Attempt attempt, long seq, byte[] key) {
         if (attempt.deadline() != null) {
+            nextDeadlineMs = Math.min(nextDeadlineMs, deadlineMs(attempt));
             store.put(QueueKeys.deadline(deadlineMs(attempt), seq), key);
         }
+    }
+
+    /**
+     * When the first entry of {@code kind} (parked or deadline) from {@code from} on is due, or
+     * {@link Long#MAX_VALUE} when there is none. A drain reads the store for due entries only once
+     * this time has come: a read that starts where finished attempts left their deletions behind
+     * walks over every one of them until RocksDB compacts them away.
+     */
+    private long firstTime(byte kind, byte[] from) {
+        List<Store.Entry> first = store.range(from, QueueKeys.first((byte) (kind + 1)), 1);
+        return first.isEmpty() ? Long.MAX_VALUE : QueueKeys.timeOf(first.get(0).key());
     }
 
     /** The deadline rounded up to the millisecond: an attempt never expires before its deadline. */
@@ -659,8 +685,14 @@ public final class Dispatcher {
                 forget(seq, pending.attempt());
             }
         }
-        for (Store.Entry due : store.range(QueueKeys.first(QueueKeys.DEADLINE),
-                QueueKeys.dueBy(QueueKeys.DEADLINE, now.toEpochMilli()), DUE_PER_DRAIN)) {
+        if (now.toEpochMilli() < nextDeadlineMs) {
+            return;
+        }
+        List<Store.Entry> overdue = store.range(QueueKeys.first(QueueKeys.DEADLINE),
+                QueueKeys.dueBy(QueueKeys.DEADLINE, now.toEpochMilli()), DUE_PER_DRAIN);
+        nextDeadlineMs = overdue.size() == DUE_PER_DRAIN ? now.toEpochMilli()
+                : firstTime(QueueKeys.DEADLINE, QueueKeys.dueBy(QueueKeys.DEADLINE, now.toEpochMilli()));
+        for (Store.Entry due : overdue) {
             long seq = QueueKeys.sequenceOf(due.key());
             Held pending = held.get(seq);
             if (pending != null) {

@@ -81,6 +81,11 @@ final class QueueKeys {
         return new byte[] {kind};
     }
 
+    /** The time of a parked or deadline key. */
+    static long timeOf(byte[] timedKey) {
+        return ByteBuffer.wrap(timedKey, 1, Long.BYTES).getLong();
+    }
+
     /** The sequence at the end of a parked or deadline key. */
     static long sequenceOf(byte[] timedKey) {
         return ByteBuffer.wrap(timedKey, 1 + Long.BYTES, Long.BYTES).getLong();
