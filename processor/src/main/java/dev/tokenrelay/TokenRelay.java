@@ -4,6 +4,7 @@ import dev.tokenrelay.config.KafkaSettings;
 import dev.tokenrelay.config.TokenRelayConfig;
 import dev.tokenrelay.kafka.KafkaClients;
 import dev.tokenrelay.kafka.KafkaProblems;
+import dev.tokenrelay.kafka.RoleTaskAssignor;
 import dev.tokenrelay.kafka.StaticMembership;
 import dev.tokenrelay.kafka.StoreAccountStates;
 import dev.tokenrelay.kafka.TopicAdmin;
@@ -16,6 +17,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -44,23 +46,39 @@ import org.slf4j.LoggerFactory;
  * A running tokenrelay processor: its Kafka clients, the topics, the upstream caller and the Kafka
  * Streams application, on the cluster it is given. Several instances with the same
  * application id share the work.
+ *
+ * <p>With {@code processor.separateIntake}, the application runs as two Kafka Streams
+ * clients in this process, one for intake and one for dispatch, kept apart by
+ * {@link RoleTaskAssignor}: a backlog of requests then has stream threads of its own and never
+ * takes a dispatch task's turn to read. To callers it is still one processor.
  */
 public final class TokenRelay implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(TokenRelay.class);
 
+    /** The subdirectory of the configured state directory where intake's client keeps its state. */
+    static final String INTAKE_STATE_DIR = "intake";
+
+    /** The states of a Kafka Streams client, worst first: the processor is as far as its furthest-behind client. */
+    private static final List<KafkaStreams.State> SEVERITY = List.of(KafkaStreams.State.ERROR,
+            KafkaStreams.State.PENDING_ERROR, KafkaStreams.State.NOT_RUNNING, KafkaStreams.State.PENDING_SHUTDOWN,
+            KafkaStreams.State.CREATED, KafkaStreams.State.REBALANCING, KafkaStreams.State.RUNNING);
+
     private final TokenRelayConfig config;
     private final KafkaClients clients;
     private final UpstreamCaller caller;
+    // Dispatch's client runs every task when intake does not run apart; intake's is then null.
     private final KafkaStreams streams;
+    private final KafkaStreams intake;
     private final Operations ops;
 
     private TokenRelay(TokenRelayConfig config, KafkaClients clients, UpstreamCaller caller, KafkaStreams streams,
-            Operations ops) {
+            KafkaStreams intake, Operations ops) {
         this.config = config;
         this.clients = clients;
         this.caller = caller;
         this.streams = streams;
+        this.intake = intake;
         this.ops = ops;
     }
 
@@ -77,6 +95,7 @@ public final class TokenRelay implements AutoCloseable {
         UpstreamCaller caller = null;
         Operations ops = null;
         KafkaStreams streams = null;
+        KafkaStreams intake = null;
         try {
             KafkaClients clients = KafkaClients.of(bootstrap, clientProperties(config));
             warnUnknownSettings(config.kafka().streams());
@@ -86,19 +105,32 @@ public final class TokenRelay implements AutoCloseable {
             ops = Operations.create(config.ops());
             ops.gaugeCredentials(config.accounts().keySet(), caller.credentials());
             Properties properties = streamsProperties(config, bootstrap);
-            // Topology-level settings given under kafka.streams apply to the builder too.
-            StreamsBuilder builder = new StreamsBuilder(new TopologyConfig(new StreamsConfig(properties)));
-            TokenRelayTopology.build(builder, config, caller, ops.pipeline());
-            streams = new KafkaStreams(builder.build(properties), properties);
+            boolean apart = separateIntake(config, properties);
+            if (apart) {
+                Properties intakeProperties = roleProperties(properties, RoleTaskAssignor.INTAKE, config);
+                properties = roleProperties(properties, RoleTaskAssignor.DISPATCH, config);
+                intake = newStreams(config, caller, ops, intakeProperties);
+            }
+            streams = newStreams(config, caller, ops, properties);
+            KafkaStreams dispatch = streams;
+            KafkaStreams intakeStreams = intake;
             // Listening before Streams starts, so readiness says 503 until it runs.
-            ops.serve(streams);
-            streams.setUncaughtExceptionHandler(TokenRelay::onStreamThreadFailure);
+            ops.serve(intake == null ? List.of(streams) : List.of(intake, streams),
+                    () -> combinedState(dispatch, intakeStreams));
             streams.start();
+            if (intake != null) {
+                intake.start();
+            }
             Object instance = properties.get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
-            LOG.info("tokenrelay started: application {} on {}, {}", config.kafka().applicationId(), bootstrap,
-                    instance == null ? "dynamic group member" : "static group member " + instance + "-<thread>");
-            return new TokenRelay(config, clients, caller, streams, ops);
+            LOG.info("tokenrelay started: application {} on {}, {}, {}", config.kafka().applicationId(), bootstrap,
+                    instance == null ? "dynamic group member" : "static group member " + instance + "-<thread>",
+                    apart ? "intake on " + config.processor().intakeThreads() + " stream thread(s) of its own"
+                            : "intake and dispatch on the same stream threads");
+            return new TokenRelay(config, clients, caller, streams, intake, ops);
         } catch (RuntimeException e) {
+            if (intake != null) {
+                intake.close(CloseOptions.timeout(Duration.ZERO));
+            }
             if (streams != null) {
                 streams.close(CloseOptions.timeout(Duration.ZERO));
             }
@@ -110,6 +142,86 @@ public final class TokenRelay implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    private static KafkaStreams newStreams(TokenRelayConfig config, UpstreamCaller caller, Operations ops,
+            Properties properties) {
+        // Topology-level settings given under kafka.streams apply to the builder too.
+        StreamsBuilder builder = new StreamsBuilder(new TopologyConfig(new StreamsConfig(properties)));
+        TokenRelayTopology.build(builder, config, caller, ops.pipeline());
+        KafkaStreams streams = new KafkaStreams(builder.build(properties), properties);
+        streams.setUncaughtExceptionHandler(TokenRelay::onStreamThreadFailure);
+        return streams;
+    }
+
+    /**
+     * Whether intake runs on a Kafka Streams client of its own: asked for, and possible. Under the
+     * {@code streams} group protocol the broker assigns the tasks and no task assignor of the
+     * application can keep the roles apart.
+     */
+    static boolean separateIntake(TokenRelayConfig config, Properties properties) {
+        if (!config.processor().separateIntake()) {
+            return false;
+        }
+        Object protocol = properties.get(StreamsConfig.GROUP_PROTOCOL_CONFIG);
+        if (protocol != null && !"classic".equalsIgnoreCase(protocol.toString())) {
+            LOG.warn("{} is {}: intake and dispatch share their stream threads (processor.separateIntake needs the"
+                    + " classic group protocol)", StreamsConfig.GROUP_PROTOCOL_CONFIG, protocol);
+            return false;
+        }
+        if (properties.get(StreamsConfig.TASK_ASSIGNOR_CLASS_CONFIG) != null) {
+            LOG.warn("{} is set: intake and dispatch share their stream threads (processor.separateIntake needs"
+                    + " tokenrelay's own task assignor)", StreamsConfig.TASK_ASSIGNOR_CLASS_CONFIG);
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * The settings of the client of one role: both join the one application with its tag and
+     * {@link RoleTaskAssignor}. Dispatch keeps the configured state directory, threads and member
+     * name, so that a processor that ran both roles in one client finds its queues where they
+     * were; intake gets a state directory, a member name and a client id of its own (two clients
+     * cannot share them) and {@code processor.intakeThreads} threads.
+     */
+    static Properties roleProperties(Properties base, String role, TokenRelayConfig config) {
+        Properties properties = new Properties();
+        properties.putAll(base);
+        properties.put(StreamsConfig.clientTagPrefix(RoleTaskAssignor.ROLE_TAG), role);
+        properties.put(StreamsConfig.TASK_ASSIGNOR_CLASS_CONFIG, RoleTaskAssignor.class.getName());
+        properties.put(RoleTaskAssignor.REQUESTS_TOPIC_CONFIG, new Topics(config.topics()).requests());
+        if (role.equals(RoleTaskAssignor.INTAKE)) {
+            properties.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.processor().intakeThreads());
+            properties.put(StreamsConfig.STATE_DIR_CONFIG, stateDir(base).resolve(INTAKE_STATE_DIR).toString());
+            suffix(properties, ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "-" + RoleTaskAssignor.INTAKE);
+            suffix(properties, StreamsConfig.CLIENT_ID_CONFIG, "-" + RoleTaskAssignor.INTAKE);
+        }
+        return properties;
+    }
+
+    private static void suffix(Properties properties, String key, String suffix) {
+        Object value = properties.get(key);
+        if (value != null) {
+            properties.put(key, value + suffix);
+        }
+    }
+
+    private static Path stateDir(Properties properties) {
+        return Path.of(properties.getProperty(StreamsConfig.STATE_DIR_CONFIG,
+                (String) StreamsConfig.configDef().defaultValues().get(StreamsConfig.STATE_DIR_CONFIG)));
+    }
+
+    /**
+     * The processor's state when it runs as two clients: the worse of the two, so that it is
+     * RUNNING only when both are, and failed or stopping when either is.
+     */
+    static KafkaStreams.State combinedState(KafkaStreams dispatch, KafkaStreams intake) {
+        KafkaStreams.State state = dispatch.state();
+        if (intake == null) {
+            return state;
+        }
+        KafkaStreams.State other = intake.state();
+        return SEVERITY.indexOf(other) < SEVERITY.indexOf(state) ? other : state;
     }
 
     /** The Kafka Streams configuration: exactly-once, tokenrelay's defaults, then the user's overrides. */
@@ -139,9 +251,7 @@ public final class TokenRelay implements AutoCloseable {
      * leaves the group (see {@link #close()}), so the others take over at once.
      */
     static void joinAsStaticMember(Properties properties, KafkaSettings kafka, Supplier<Optional<String>> hostName) {
-        Path stateDir = Path.of(properties.getProperty(StreamsConfig.STATE_DIR_CONFIG,
-                (String) StreamsConfig.configDef().defaultValues().get(StreamsConfig.STATE_DIR_CONFIG)));
-        Optional<String> name = StaticMembership.instanceName(kafka, stateDir, hostName);
+        Optional<String> name = StaticMembership.instanceName(kafka, stateDir(properties), hostName);
         name.ifPresent(instance -> properties.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instance));
         if (name.isEmpty() && kafka.staticMembership()) {
             LOG.warn("this host has no name to derive kafka.instanceName from: joining the group as a dynamic member,"
@@ -183,8 +293,7 @@ public final class TokenRelay implements AutoCloseable {
      * Has the Streams producer compress its batches with lz4, unless {@code compression.type} is
      * already set, prefixed or not. Every value tokenrelay writes is JSON text (prompts, completions,
      * their copies in the changelogs), so each hop writes, replicates and fetches a fraction of the
-     * bytes; and a fetch returns several times more attempts per partition, so that a backlog of
-     * requests read by the same stream thread does not starve dispatch.
+     * bytes, and a fetch returns several times more attempts per partition.
      */
     public static void compressUnlessSet(Properties properties) {
         String key = ProducerConfig.COMPRESSION_TYPE_CONFIG;
@@ -250,7 +359,7 @@ public final class TokenRelay implements AutoCloseable {
     public boolean awaitRunning(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() - deadline < 0) {
-            KafkaStreams.State state = streams.state();
+            KafkaStreams.State state = state();
             if (state == KafkaStreams.State.RUNNING) {
                 return true;
             }
@@ -282,8 +391,12 @@ public final class TokenRelay implements AutoCloseable {
         return ops.uri();
     }
 
+    /**
+     * The state of the Streams application: when intake runs apart, RUNNING only when both of its
+     * clients are, else the worse of their states.
+     */
     public KafkaStreams.State state() {
-        return streams.state();
+        return combinedState(streams, intake);
     }
 
     /** Where clients reach the Kafka cluster this processor uses. */
@@ -304,12 +417,17 @@ public final class TokenRelay implements AutoCloseable {
      * Stops processing (committing what was done), then the upstream client.
      * The processor leaves its consumer group, so another instance takes over its accounts and
      * re-issues their calls at once instead of after the session timeout. A static member does not
-     * leave on its own when it closes (Kafka expects it back); this asks it to.
+     * leave on its own when it closes (Kafka expects it back); this asks it to. Intake stops first,
+     * so that no new attempt is written for a dispatch that is stopping.
      */
     @Override
     public void close() {
-        streams.close(CloseOptions.timeout(config.processor().shutdownTimeout())
-                .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+        CloseOptions options = CloseOptions.timeout(config.processor().shutdownTimeout())
+                .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP);
+        if (intake != null) {
+            intake.close(options);
+        }
+        streams.close(options);
         ops.close();
         caller.close();
         LOG.info("tokenrelay stopped");

@@ -132,4 +132,72 @@ class TokenRelayPropertiesTest {
         properties.put("state.dir", dir);
         return properties;
     }
+
+    @Test
+    void shouldGiveIntakeAClientOfItsOwnAndLeaveDispatchWhereTheProcessorWas() throws ConfigException {
+        // Given a configuration with a state directory, a client id, 3 stream threads and a member name
+        TokenRelayConfig config = ConfigLoader.parse("""
+                kafka:
+                  instanceName: worker-1
+                  streams:
+                    num.stream.threads: "3"
+                    state.dir: /var/lib/tokenrelay
+                    client.id: relay
+                processor:
+                  separateIntake: true
+                  intakeThreads: 2
+                pools:
+                  main: {accounts: [a]}
+                accounts:
+                  a: {provider: openai-chat, baseUrl: "https://api.example.com/v1"}
+                """, "tokenrelay.yaml");
+        Properties base = TokenRelay.streamsProperties(config, "127.0.0.1:9092");
+
+        // When the properties of each role are built
+        Properties intake = TokenRelay.roleProperties(base, "intake", config);
+        Properties dispatch = TokenRelay.roleProperties(base, "dispatch", config);
+
+        // Then both join with their role's tag and the assignor that keeps the roles apart
+        for (Properties role : new Properties[] {intake, dispatch}) {
+            assertThat(role).containsEntry("task.assignor.class", "dev.tokenrelay.kafka.RoleTaskAssignor")
+                    .containsEntry("tokenrelay.requests.topic", "tokenrelay.requests");
+        }
+        assertThat(intake).containsEntry("client.tag.tokenrelay-role", "intake");
+        assertThat(dispatch).containsEntry("client.tag.tokenrelay-role", "dispatch");
+        // And dispatch keeps the processor's state directory, threads, member name and client id
+        assertThat(dispatch).containsEntry("state.dir", "/var/lib/tokenrelay").containsEntry("num.stream.threads", "3")
+                .containsEntry("group.instance.id", "worker-1").containsEntry("client.id", "relay");
+        // And intake gets its own of each, with its own thread count
+        assertThat(intake).containsEntry("state.dir", Path.of("/var/lib/tokenrelay", "intake").toString())
+                .containsEntry("num.stream.threads", 2).containsEntry("group.instance.id", "worker-1-intake")
+                .containsEntry("client.id", "relay-intake");
+        assertThat(TokenRelay.separateIntake(config, base)).isTrue();
+    }
+
+    @Test
+    void shouldRunOneClientByDefaultOrWhenTheBrokerAssignsTheTasks() throws ConfigException {
+        // Given intake apart left off, and asked for under the streams group protocol
+        TokenRelayConfig off = ConfigLoader.parse("""
+                pools:
+                  main: {accounts: [a]}
+                accounts:
+                  a: {provider: openai-chat, baseUrl: "https://api.example.com/v1"}
+                """, "tokenrelay.yaml");
+        TokenRelayConfig streamsProtocol = ConfigLoader.parse("""
+                kafka:
+                  streams:
+                    group.protocol: streams
+                processor:
+                  separateIntake: true
+                pools:
+                  main: {accounts: [a]}
+                accounts:
+                  a: {provider: openai-chat, baseUrl: "https://api.example.com/v1"}
+                """, "tokenrelay.yaml");
+
+        // Then intake does not run apart
+        assertThat(TokenRelay.separateIntake(off, TokenRelay.streamsProperties(off, "127.0.0.1:9092"))).isFalse();
+        assertThat(TokenRelay.separateIntake(streamsProtocol,
+                TokenRelay.streamsProperties(streamsProtocol, "127.0.0.1:9092"))).isFalse();
+    }
 }

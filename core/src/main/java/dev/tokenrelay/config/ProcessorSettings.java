@@ -16,9 +16,13 @@ import java.time.Duration;
  * @param queueWindow how many of an account's queued attempts a dispatch task holds decoded on the
  *                    heap, ready to start; the rest of the queue waits in the task's store, so the
  *                    heap does not grow with the backlog. {@code null}: the account's in-flight limit
+ * @param separateIntake whether intake runs on stream threads of its own, apart from dispatch, so
+ *                       that a backlog of requests never takes a dispatch task's turn to read; default false
+ * @param intakeThreads the stream threads of intake when it runs apart; default 1
  */
 public record ProcessorSettings(Duration dedupeRetention, Duration drainInterval, int defaultMaxInFlight,
-        Duration shutdownTimeout, Duration defaultDeadline, RequestLimits limits, Integer queueWindow) {
+        Duration shutdownTimeout, Duration defaultDeadline, RequestLimits limits, Integer queueWindow,
+        boolean separateIntake, int intakeThreads) {
 
     /** Default {@link #dedupeRetention()}. */
     public static final Duration DEFAULT_DEDUPE_RETENTION = Duration.ofDays(7);
@@ -33,6 +37,10 @@ public record ProcessorSettings(Duration dedupeRetention, Duration drainInterval
      * request nobody waits for any more does not hold an account's queue.
      */
     public static final Duration DEFAULT_DEADLINE = Duration.ofHours(1);
+    /** Default {@link #separateIntake()}. */
+    public static final boolean DEFAULT_SEPARATE_INTAKE = false;
+    /** Default {@link #intakeThreads()}: intake does little per request, one thread reads a large backlog. */
+    public static final int DEFAULT_INTAKE_THREADS = 1;
 
     /** Applies the defaults for absent durations and checks every value. */
     public ProcessorSettings {
@@ -47,6 +55,16 @@ public record ProcessorSettings(Duration dedupeRetention, Duration drainInterval
         if (queueWindow != null && queueWindow < 1) {
             throw new InvalidConfigException("queueWindow", "must be at least 1, got " + queueWindow);
         }
+        if (intakeThreads < 1) {
+            throw new InvalidConfigException("intakeThreads", "must be at least 1, got " + intakeThreads);
+        }
+    }
+
+    /** The settings before intake could run apart: it does not. */
+    public ProcessorSettings(Duration dedupeRetention, Duration drainInterval, int defaultMaxInFlight,
+            Duration shutdownTimeout, Duration defaultDeadline, RequestLimits limits, Integer queueWindow) {
+        this(dedupeRetention, drainInterval, defaultMaxInFlight, shutdownTimeout, defaultDeadline, limits, queueWindow,
+                DEFAULT_SEPARATE_INTAKE, DEFAULT_INTAKE_THREADS);
     }
 
     /** The settings before the queue window existed: it follows each account's in-flight limit. */
@@ -74,9 +92,12 @@ public record ProcessorSettings(Duration dedupeRetention, Duration drainInterval
             @JsonProperty("shutdownTimeout") Duration shutdownTimeout,
             @JsonProperty("defaultDeadline") Duration defaultDeadline,
             @JsonProperty("limits") RequestLimits limits,
-            @JsonProperty("queueWindow") Integer queueWindow) {
+            @JsonProperty("queueWindow") Integer queueWindow,
+            @JsonProperty("separateIntake") Boolean separateIntake,
+            @JsonProperty("intakeThreads") Integer intakeThreads) {
         return new ProcessorSettings(dedupeRetention, drainInterval,
                 defaultMaxInFlight == null ? DEFAULT_MAX_IN_FLIGHT : defaultMaxInFlight, shutdownTimeout, defaultDeadline,
-                limits, queueWindow);
+                limits, queueWindow, separateIntake == null ? DEFAULT_SEPARATE_INTAKE : separateIntake,
+                intakeThreads == null ? DEFAULT_INTAKE_THREADS : intakeThreads);
     }
 }

@@ -14,11 +14,13 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Supplier;
 import org.apache.kafka.streams.KafkaStreams;
 
 /**
@@ -47,7 +49,7 @@ public final class Operations implements AutoCloseable {
     private final PipelineMetrics pipeline;
     private final JvmGcMetrics gc;
     private ScheduledExecutorService scheduler;
-    private KafkaStreamsMetrics streamsMetrics;
+    private final List<KafkaStreamsMetrics> streamsMetrics = new ArrayList<>();
     private OpsServer server;
 
     private Operations(OperationsSettings settings) {
@@ -95,17 +97,30 @@ public final class Operations implements AutoCloseable {
      * @throws OpsException when the configured address cannot be listened on
      */
     public void serve(KafkaStreams streams) {
+        serve(List.of(streams), streams::state);
+    }
+
+    /**
+     * Binds the metrics of every Kafka Streams client of the processor and starts the endpoint,
+     * whose health follows {@code state}, the processor's state as one.
+     *
+     * @throws OpsException when the configured address cannot be listened on
+     */
+    public void serve(List<KafkaStreams> streams, Supplier<KafkaStreams.State> state) {
         if (registry == null) {
             return;
         }
-        server = OpsServer.start(settings.host(), settings.port(), this::scrape, streams::state);
+        server = OpsServer.start(settings.host(), settings.port(), this::scrape, state);
         scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "tokenrelay-streams-metrics");
             thread.setDaemon(true);
             return thread;
         });
-        streamsMetrics = new KafkaStreamsMetrics(streams, List.of(), scheduler, STREAMS_METRICS_REFRESH);
-        streamsMetrics.bindTo(registry);
+        for (KafkaStreams client : streams) {
+            KafkaStreamsMetrics metrics = new KafkaStreamsMetrics(client, List.of(), scheduler, STREAMS_METRICS_REFRESH);
+            metrics.bindTo(registry);
+            streamsMetrics.add(metrics);
+        }
     }
 
     /** Where the endpoint listens, e.g. {@code http://127.0.0.1:9464}; empty when it is off or not started. */
@@ -124,9 +139,7 @@ public final class Operations implements AutoCloseable {
         if (server != null) {
             server.close();
         }
-        if (streamsMetrics != null) {
-            streamsMetrics.close();
-        }
+        streamsMetrics.forEach(KafkaStreamsMetrics::close);
         if (scheduler != null) {
             scheduler.shutdownNow();
         }
