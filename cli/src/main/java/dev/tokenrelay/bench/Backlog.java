@@ -21,8 +21,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -212,7 +210,7 @@ public final class Backlog {
                 results.close();
             }
             if (child != null) {
-                stopQuietly(child);
+                ChildProcessors.stopQuietly(child, STOP_TIMEOUT, progress);
             }
         }
     }
@@ -223,7 +221,7 @@ public final class Backlog {
         try {
             URI ops = awaitOpsUri(child);
             target = new Target(child, 2, ops.resolve("/metrics"));
-            awaitHealth(child, ops);
+            ChildProcessors.awaitReady(http, child, ops.resolve("/health/ready"), START_TIMEOUT);
             readyMillis = millisSince(startNanos);
             progress.accept("restarted processor ready after %.1f s".formatted(readyMillis / 1000));
             if (await(() -> results.firstNewNanos() != 0, child, startNanos, "the restarted processor's first result")) {
@@ -404,7 +402,7 @@ public final class Backlog {
 
     private URI awaitReady(ChildJvm child, long startNanos) throws InterruptedException {
         URI ops = awaitOpsUri(child);
-        awaitHealth(child, ops);
+        ChildProcessors.awaitReady(http, child, ops.resolve("/health/ready"), START_TIMEOUT);
         progress.accept("processor ready after %.1f s (pid %d, metrics on %s)".formatted(millisSince(startNanos) / 1000,
                 child.pid(), ops));
         return ops;
@@ -412,37 +410,6 @@ public final class Backlog {
 
     private static URI awaitOpsUri(ChildJvm child) {
         return URI.create(child.awaitOutput(OPS_URI, START_TIMEOUT));
-    }
-
-    private void awaitHealth(ChildJvm child, URI ops) throws InterruptedException {
-        HttpRequest ready = HttpRequest.newBuilder(ops.resolve("/health/ready")).timeout(Duration.ofSeconds(5)).build();
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (true) {
-            try {
-                if (http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException e) {
-                // Not listening yet, or busy: asked again below.
-            }
-            if (!child.isAlive() || System.nanoTime() > deadline) {
-                throw new IllegalStateException("the processor did not become ready within " + START_TIMEOUT
-                        + "; its log ends:\n" + child.tail());
-            }
-            Thread.sleep(POLL.toMillis());
-        }
-    }
-
-    private void stopQuietly(ChildJvm child) {
-        try {
-            if (child.isAlive()) {
-                child.stop(STOP_TIMEOUT);
-            }
-        } catch (IllegalStateException e) {
-            progress.accept(e.getMessage());
-        } finally {
-            child.close();
-        }
     }
 
     // ---- the load

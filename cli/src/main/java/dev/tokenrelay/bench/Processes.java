@@ -100,7 +100,7 @@ final class Processes {
             return benchmark.report(relay.phase(), relay.inFlight(), best, null, figures);
         } finally {
             for (int i = children.size() - 1; i >= 0; i--) {
-                stopQuietly(children.get(i));
+                ChildProcessors.stopQuietly(children.get(i), STOP_TIMEOUT, progress);
             }
             Benchmark.deleteQuietly(dir);
         }
@@ -144,7 +144,7 @@ final class Processes {
         sampler.start();
         try {
             URI opsUri = URI.create(processor.awaitOutput(OPS_URI, Benchmark.START_TIMEOUT));
-            awaitHealth(processor, opsUri.resolve("/health/ready"));
+            ChildProcessors.awaitReady(http, processor, opsUri.resolve("/health/ready"), Benchmark.START_TIMEOUT);
             double readyMillis = (System.nanoTime() - startNanos) / 1e6;
             progress.accept("tokenrelay: ready %.1f s after its JVM started (pid %d)".formatted(readyMillis / 1000,
                     processor.pid()));
@@ -301,37 +301,6 @@ final class Processes {
         ChildJvm child = ChildJvm.start(dir, name, List.of(), args);
         children.add(child);
         return child;
-    }
-
-    private void awaitHealth(ChildJvm child, URI ready) throws InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(5)).build();
-        long deadline = System.nanoTime() + Benchmark.START_TIMEOUT.toNanos();
-        while (true) {
-            try {
-                if (http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException e) {
-                // Not listening yet, or busy: asked again below.
-            }
-            if (!child.isAlive() || System.nanoTime() > deadline) {
-                throw new IllegalStateException("the processor did not become ready within "
-                        + Benchmark.START_TIMEOUT + "; its log ends:\n" + child.tail());
-            }
-            Thread.sleep(SAMPLE_MILLIS);
-        }
-    }
-
-    private void stopQuietly(ChildJvm child) {
-        try {
-            if (child.isAlive()) {
-                child.stop(STOP_TIMEOUT);
-            }
-        } catch (IllegalStateException e) {
-            progress.accept(e.getMessage());
-        } finally {
-            child.close();
-        }
     }
 
     private static Path write(Path file, String text) {

@@ -37,6 +37,7 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -496,10 +497,7 @@ public final class Dispatcher {
         if (now.toEpochMilli() < nextParkedMs) {
             return;
         }
-        List<Store.Entry> due = store.range(QueueKeys.first(QueueKeys.PARKED),
-                QueueKeys.dueBy(QueueKeys.PARKED, now.toEpochMilli()), DUE_PER_DRAIN);
-        nextParkedMs = due.size() == DUE_PER_DRAIN ? now.toEpochMilli()
-                : firstTime(QueueKeys.PARKED, QueueKeys.dueBy(QueueKeys.PARKED, now.toEpochMilli()));
+        List<Store.Entry> due = due(QueueKeys.PARKED, now.toEpochMilli(), next -> nextParkedMs = next);
         for (Store.Entry entry : due) {
             store.delete(entry.key());
             PendingAttempt pending;
@@ -526,6 +524,16 @@ public final class Dispatcher {
             nextDeadlineMs = Math.min(nextDeadlineMs, deadlineMs(attempt));
             store.put(QueueKeys.deadline(deadlineMs(attempt), seq), key);
         }
+    }
+
+    /**
+     * The entries of {@code kind} (parked or deadline) due by {@code nowMs}, at most
+     * {@link #DUE_PER_DRAIN}, handing {@code next} the time the next one is due.
+     */
+    private List<Store.Entry> due(byte kind, long nowMs, LongConsumer next) {
+        List<Store.Entry> due = store.range(QueueKeys.first(kind), QueueKeys.dueBy(kind, nowMs), DUE_PER_DRAIN);
+        next.accept(due.size() == DUE_PER_DRAIN ? nowMs : firstTime(kind, QueueKeys.dueBy(kind, nowMs)));
+        return due;
     }
 
     /**
@@ -688,10 +696,7 @@ public final class Dispatcher {
         if (now.toEpochMilli() < nextDeadlineMs) {
             return;
         }
-        List<Store.Entry> overdue = store.range(QueueKeys.first(QueueKeys.DEADLINE),
-                QueueKeys.dueBy(QueueKeys.DEADLINE, now.toEpochMilli()), DUE_PER_DRAIN);
-        nextDeadlineMs = overdue.size() == DUE_PER_DRAIN ? now.toEpochMilli()
-                : firstTime(QueueKeys.DEADLINE, QueueKeys.dueBy(QueueKeys.DEADLINE, now.toEpochMilli()));
+        List<Store.Entry> overdue = due(QueueKeys.DEADLINE, now.toEpochMilli(), next -> nextDeadlineMs = next);
         for (Store.Entry due : overdue) {
             long seq = QueueKeys.sequenceOf(due.key());
             Held pending = held.get(seq);
