@@ -53,14 +53,26 @@ final class ResultReader implements AutoCloseable {
      */
     ResultReader(String bootstrapServers, String topic, String name, String idPrefix) {
         this.idPrefix = idPrefix;
-        consumer = new KafkaConsumer<>(Map.of(
+        // A short fetch wait, so that the reader's fetch cycle adds little to the measured latency.
+        consumer = fromStart(bootstrapServers, topic, name, 20);
+        thread = new Thread(this::readLoop, name);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /**
+     * A {@code read_committed} consumer of every partition of {@code topic} from its start, in no
+     * group, its positions resolved now rather than on the first poll inside a measured stretch.
+     */
+    static KafkaConsumer<String, byte[]> fromStart(String bootstrapServers, String topic, String clientId,
+            int fetchWaitMs) {
+        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.CLIENT_ID_CONFIG, name,
+                ConsumerConfig.CLIENT_ID_CONFIG, clientId,
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                // A short fetch wait, so that the reader's fetch cycle adds little to the measured latency.
-                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 20,
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, fetchWaitMs,
                 ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000),
                 new StringDeserializer(), new ByteArrayDeserializer());
         List<TopicPartition> partitions = new ArrayList<>();
@@ -69,11 +81,8 @@ final class ResultReader implements AutoCloseable {
         }
         consumer.assign(partitions);
         consumer.seekToBeginning(partitions);
-        // Resolve the positions now rather than on the first poll inside the measured stretch.
         partitions.forEach(consumer::position);
-        thread = new Thread(this::readLoop, name);
-        thread.setDaemon(true);
-        thread.start();
+        return consumer;
     }
 
     /** Distinct result keys with the prefix read so far. */

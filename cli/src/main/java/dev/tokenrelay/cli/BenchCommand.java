@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -148,23 +149,12 @@ final class BenchCommand implements Callable<Integer> {
             err.println("tokenrelay: " + e.getMessage());
             return Main.EXIT_USAGE;
         }
-        long start = System.nanoTime();
-        BenchReport report = Benchmark.run(settings, line -> {
-            err.printf("[%6.1f s] %s%n", (System.nanoTime() - start) / 1e9, line);
-            err.flush();
-        });
+        BenchReport report = Benchmark.run(settings, progress(err));
         PrintWriter out = spec.commandLine().getOut();
         out.println();
         BenchText.print(out, report, detail);
-        if (json != null) {
-            try {
-                JsonCodec.mapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), report);
-            } catch (IOException e) {
-                err.println("tokenrelay: cannot write " + json + ": " + e.getMessage());
-                return Main.EXIT_FAILURE;
-            }
-            out.println();
-            out.println("figures written to " + json);
+        if (!writeJson(report, out, err)) {
+            return Main.EXIT_FAILURE;
         }
         boolean complete = report.relay().completed() == report.relay().requests()
                 && (report.pipe() == null || report.pipe().completed() == report.pipe().requests());
@@ -229,24 +219,38 @@ final class BenchCommand implements Callable<Integer> {
             err.println("tokenrelay: " + e.getMessage());
             return Main.EXIT_USAGE;
         }
-        long start = System.nanoTime();
-        BacklogReport report = Backlog.run(settings, line -> {
-            err.printf("[%6.1f s] %s%n", (System.nanoTime() - start) / 1e9, line);
-            err.flush();
-        });
+        BacklogReport report = Backlog.run(settings, progress(err));
         PrintWriter out = spec.commandLine().getOut();
         out.println();
         BenchText.print(out, report);
-        if (json != null) {
-            try {
-                JsonCodec.mapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), report);
-            } catch (IOException e) {
-                err.println("tokenrelay: cannot write " + json + ": " + e.getMessage());
-                return Main.EXIT_FAILURE;
-            }
-            out.println();
-            out.println("figures written to " + json);
+        if (!writeJson(report, out, err)) {
+            return Main.EXIT_FAILURE;
         }
         return report.complete() ? 0 : Main.EXIT_FAILURE;
+    }
+
+    /** Progress lines on standard error, each with the seconds since the run started. */
+    private static Consumer<String> progress(PrintWriter err) {
+        long start = System.nanoTime();
+        return line -> {
+            err.printf("[%6.1f s] %s%n", (System.nanoTime() - start) / 1e9, line);
+            err.flush();
+        };
+    }
+
+    /** Writes the figures to {@code --json} when it is given; false when the file cannot be written. */
+    private boolean writeJson(Object report, PrintWriter out, PrintWriter err) {
+        if (json == null) {
+            return true;
+        }
+        try {
+            JsonCodec.mapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), report);
+        } catch (IOException e) {
+            err.println("tokenrelay: cannot write " + json + ": " + e.getMessage());
+            return false;
+        }
+        out.println();
+        out.println("figures written to " + json);
+        return true;
     }
 }

@@ -23,24 +23,7 @@ public final class BatchesTable {
         List<List<String>> lines = new ArrayList<>();
         lines.add(HEADERS);
         batches.forEach(batch -> lines.add(cells(batch)));
-        int[] widths = new int[HEADERS.size()];
-        for (List<String> line : lines) {
-            for (int i = 0; i < line.size(); i++) {
-                widths[i] = Math.max(widths[i], line.get(i).length());
-            }
-        }
-        StringBuilder out = new StringBuilder();
-        for (List<String> line : lines) {
-            StringBuilder text = new StringBuilder();
-            for (int i = 0; i < line.size(); i++) {
-                text.append(String.format(Locale.ROOT, "%-" + widths[i] + "s", line.get(i)));
-                if (i < line.size() - 1) {
-                    text.append("  ");
-                }
-            }
-            out.append(text.toString().stripTrailing()).append('\n');
-        }
-        return out.toString();
+        return TextTable.render(lines);
     }
 
     /**
