@@ -228,7 +228,7 @@ public final class Dispatcher {
         QueueOrder order = QueueOrder.of(priorityOf(attempt), seq);
         byte[] key = QueueKeys.queued(attempt.account(), order);
         store.put(key, new PendingAttempt(attempt, seq, json).toBytes());
-        queued(attempt, order, key, false);
+        place(attempt, order, key, false);
         pump(attempt.account(), now);
     }
 
@@ -306,7 +306,7 @@ public final class Dispatcher {
      *
      * @param deadlineStored whether its deadline may already have an entry in the store
      */
-    private void queued(Attempt attempt, QueueOrder order, byte[] key, boolean deadlineStored) {
+    private void place(Attempt attempt, QueueOrder order, byte[] key, boolean deadlineStored) {
         String account = attempt.account();
         Backlog backlog = backlog(account);
         Lane lane = lane(account);
@@ -515,7 +515,7 @@ public final class Dispatcher {
             byte[] key = QueueKeys.queued(attempt.account(), order);
             store.put(key, entry.value());
             indexDeadline(attempt, pending.sequence(), key);
-            queued(attempt, order, key, true);
+            place(attempt, order, key, true);
         }
     }
 

@@ -20,11 +20,6 @@ public record PendingAttempt(Attempt attempt, long sequence, byte[] json) {
     private static final byte FORMAT_1 = 1;
     private static final int HEADER = 1 + Long.BYTES;
 
-    /** An attempt made by this stage (a redirect, a parked retry), with no JSON yet. */
-    public PendingAttempt(Attempt attempt, long sequence) {
-        this(attempt, sequence, null);
-    }
-
     /** The stored form. */
     public byte[] toBytes() {
         byte[] body = json != null ? json : JsonCodec.encode(attempt);

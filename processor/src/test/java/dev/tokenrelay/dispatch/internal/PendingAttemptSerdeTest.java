@@ -42,7 +42,7 @@ class PendingAttemptSerdeTest {
 
         // When it is stored and read back
         PendingAttempt read = serde.deserializer().deserialize("store",
-                serde.serializer().serialize("store", new PendingAttempt(attempt, 7)));
+                serde.serializer().serialize("store", new PendingAttempt(attempt, 7, null)));
 
         // Then it comes back whole
         assertThat(read.attempt()).isEqualTo(attempt);
