@@ -39,6 +39,8 @@ class TokenRelayPropertiesTest {
                 .containsEntry("poll.ms", "50")
                 .containsEntry("compression.type", "zstd")
                 .doesNotContainKey("producer.compression.type");
+        // And no task waits for an empty input to be fetched: no stage joins by time
+        assertThat(properties).containsEntry("max.task.idle.ms", -1L);
     }
 
     @Test
