@@ -21,6 +21,8 @@ COPY core/src core/src
 COPY testkit/src testkit/src
 COPY processor/src processor/src
 COPY cli/src cli/src
+# The start script's JVM options go into the jar too (the benchmark starts processors with them).
+COPY bin bin
 # The cache keeps ~/.m2 between builds (BuildKit, the default builder of Docker 23 and later).
 RUN --mount=type=cache,target=/root/.m2 mvn -B -q -DskipTests package
 
@@ -34,12 +36,16 @@ RUN groupadd --system --gid 10001 tokenrelay \
     && mkdir -p /var/lib/tokenrelay /config \
     && chown tokenrelay:tokenrelay /var/lib/tokenrelay
 COPY --from=build /src/processor/target/tokenrelay.jar /app/tokenrelay.jar
+COPY --from=build /src/bin/tokenrelay /src/bin/jvm.options /app/bin/
 USER tokenrelay
 WORKDIR /var/lib/tokenrelay
 VOLUME ["/var/lib/tokenrelay"]
 # 9464: /metrics, /health/live, /health/ready (ops.port; ops.host must be 0.0.0.0 in a container).
 EXPOSE 9464
-# java is PID 1 (exec form), so `docker stop` sends SIGTERM to it: the processor commits, leaves its
-# consumer group and exits 0. MaxRAMPercentage sizes the heap from the container's memory limit.
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-jar", "/app/tokenrelay.jar"]
+# The start script runs java with bin/jvm.options, then JAVA_OPTS. It execs java, so java is PID 1
+# and `docker stop` sends SIGTERM to it: the processor commits, leaves its consumer group and
+# exits 0. MaxRAMPercentage sizes the heap from the container's memory limit.
+ENV TOKENRELAY_JAR=/app/tokenrelay.jar \
+    JAVA_OPTS="-XX:MaxRAMPercentage=75"
+ENTRYPOINT ["/app/bin/tokenrelay"]
 CMD ["run", "--config", "/config/tokenrelay.yaml"]

@@ -126,7 +126,7 @@ public record BenchReport(BenchSettings settings, Machine machine, PhaseFigures 
      * {@code /proc/<pid>}, so every thread it has counts (JIT, GC and native threads included).
      *
      * @param pid the processor's process id
-     * @param jvmOptions the options its JVM was started with (none: the user's defaults)
+     * @param jvmOptions the options its JVM was started with: the start script's, then the run's own
      * @param resultLog whether its log line per result was on
      * @param readyMillis its JVM's start to {@code /health/ready} answering 200
      * @param firstResultMillis its JVM's start to the first result read ({@code null}: none)
@@ -143,12 +143,17 @@ public record BenchReport(BenchSettings settings, Machine machine, PhaseFigures 
      * @param pipeRuns the pipe's throughput in each of its runs, whole run, requests/s
      * @param pipeSteadyRuns the same in steady state
      * @param pipeSpread (best - worst) / best of the whole-run throughputs; {@code null} without the pipe
+     * @param cpuByKind the processor's CPU over the measured run by what its threads do, nanoseconds,
+     *     largest first (see {@link ThreadKinds})
+     * @param logEntries each of the processor's topics (its internal ones included) with the offsets
+     *     written to it, records and transaction markers, from the broker's end offsets
      */
     public record ProcessFigures(long pid, List<String> jvmOptions, boolean resultLog, double readyMillis,
             Double firstResultMillis, double cpuMillis, double cpuPerRequest, Double steadyCpuPerRequest,
             double startupCpuMillis, long rssPeak, Integer stopExitCode, double brokerCpuMillis,
             double simulatorCpuMillis, double loadCpuMillis, long clockTicks, List<Double> pipeRuns,
-            List<Double> pipeSteadyRuns, Double pipeSpread) {}
+            List<Double> pipeSteadyRuns, Double pipeSpread, Map<String, Long> cpuByKind,
+            Map<String, Long> logEntries) {}
 
     /**
      * The machine the figures come from.

@@ -2,6 +2,7 @@ package dev.tokenrelay.bench;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -29,11 +30,13 @@ import java.util.Set;
  * @param processes whether the broker, the simulated upstream and the processor each run in a
  *     process of their own ({@code --processes}); the failure mix, the warm-up and the naive
  *     reference belong to the one-JVM run
+ * @param processorJvmOptions JVM options for the processor's process with {@code --processes},
+ *     after the ones the start script ships (a later option wins), e.g. to record a flight
  */
 public record BenchSettings(int requests, Duration latency, double failureRate, int inFlight, int accounts,
         int partitions, int streamThreads, Duration timeout, int warmup, double rate, int promptChars, boolean pipe,
         boolean naive, Duration naiveTime, boolean resultLog, long seed, Map<String, String> streamsConfig,
-        boolean processes) {
+        boolean processes, List<String> processorJvmOptions) {
 
     /** More would need more file descriptors (two per connection) than a default machine allows. */
     public static final int MAX_TOTAL_IN_FLIGHT = 8192;
@@ -69,6 +72,8 @@ public record BenchSettings(int requests, Duration latency, double failureRate, 
                     + (key.equals("num.stream.threads") ? "; use --stream-threads" : ""));
         }
         streamsConfig = Map.copyOf(streamsConfig);
+        processorJvmOptions = processorJvmOptions == null ? List.of() : List.copyOf(processorJvmOptions);
+        require(processes || processorJvmOptions.isEmpty(), "--processor-jvm-option applies to --processes only");
         if (processes) {
             // The naive way needs the simulator in this JVM; a failure mix and a warm-up would need it
             // scripted and reset from here, and a warm-up would hide the fresh JVM this mode is about.

@@ -45,7 +45,9 @@ public final class BenchText {
         out.printf("machine: %d cores (%s), %s, %s, max heap %d MiB; %s%n", m.cores(), m.cpuModel(), m.os(), m.java(),
                 m.maxHeapMiB(), s.processes()
                         ? "broker, simulated upstream and processor each in a JVM of its own (the processor started as "
-                                + "run starts it, no JVM options), load generator and pipe in the bench's"
+                                + "bin/tokenrelay run starts it, JVM options " + (report.processes() == null ? "?"
+                                : String.join(" ", report.processes().jvmOptions())) + "), load generator and pipe in "
+                                + "the bench's"
                         : "broker, simulated upstream, processor and load generator share this one JVM");
         out.println();
 
@@ -209,6 +211,20 @@ public final class BenchText {
                         + "simulated upstream %.1f s, bench (load generator, result reader) %.1f s%n",
                 p.cpuMillis() / 1000, p.startupCpuMillis() / 1000, p.brokerCpuMillis() / 1000,
                 p.simulatorCpuMillis() / 1000, p.loadCpuMillis() / 1000);
+        if (!p.cpuByKind().isEmpty()) {
+            out.printf("  processor threads  %s (ms per request over the run, from /proc/<pid>/task)%n",
+                    p.cpuByKind().entrySet().stream().filter(e -> e.getValue() > 0)
+                            .map(e -> "%s %.3f".formatted(e.getKey(), e.getValue() / 1e6 / Math.max(1, relay.completed())))
+                            .collect(Collectors.joining(", ")));
+        }
+        if (!p.logEntries().isEmpty()) {
+            long total = p.logEntries().values().stream().mapToLong(Long::longValue).sum();
+            out.printf("  topic writes       %.2f offsets per request (records and transaction markers): %s%n",
+                    (double) total / Math.max(1, relay.requests()), p.logEntries().entrySet().stream()
+                            .filter(e -> e.getValue() > 0)
+                            .map(e -> "%s %.2f".formatted(e.getKey(), (double) e.getValue() / Math.max(1, relay.requests())))
+                            .collect(Collectors.joining(", ")));
+        }
     }
 
     private static String seconds(double millis) {

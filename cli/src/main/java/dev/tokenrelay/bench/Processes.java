@@ -4,6 +4,7 @@ import dev.tokenrelay.bench.BenchReport.InFlight;
 import dev.tokenrelay.bench.BenchReport.PhaseFigures;
 import dev.tokenrelay.bench.BenchReport.ProcessFigures;
 import dev.tokenrelay.chaos.ChildJvm;
+import dev.tokenrelay.tools.JvmOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -31,9 +32,9 @@ import java.util.stream.Stream;
 /**
  * The like-for-like mode of the benchmark ({@code bench --processes}): the broker ({@code tokenrelay
  * broker}) and the simulated upstream ({@code tokenrelay simulate}) each in a process of their
- * own, started and warmed up first; then the processor as {@code run} starts it, in a fresh JVM
- * with no JVM options; the load generator, the result reader and the pipe in this JVM. The
- * processor's CPU and memory are read from {@code /proc/<pid>}, so that every thread it has counts.
+ * own, started and warmed up first; then the processor as {@code bin/tokenrelay run} starts it,
+ * in a fresh JVM with the start script's JVM options; the load generator, the result reader and
+ * the pipe in this JVM. The processor's CPU and memory are read from {@code /proc/<pid>}, so that every thread it has counts.
  */
 final class Processes {
 
@@ -55,11 +56,14 @@ final class Processes {
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
     private URI stats;
+    private final List<String> jvmOptions;
 
     private Processes(Benchmark benchmark, BenchSettings settings, Consumer<String> progress) {
         this.benchmark = benchmark;
         this.settings = settings;
         this.progress = progress;
+        // As bin/tokenrelay starts it: the shipped options, then the run's own (a later option wins).
+        this.jvmOptions = Stream.concat(JvmOptions.shipped().stream(), settings.processorJvmOptions().stream()).toList();
     }
 
     static BenchReport run(Benchmark benchmark, BenchSettings settings, Consumer<String> progress)
@@ -96,7 +100,7 @@ final class Processes {
                 }
             }
             PhaseFigures best = pipes.stream().max(Comparator.comparingDouble(PhaseFigures::perSecond)).orElse(null);
-            ProcessFigures figures = relay.figures(pipes);
+            ProcessFigures figures = relay.figures(pipes, jvmOptions);
             return benchmark.report(relay.phase(), relay.inFlight(), best, null, figures);
         } finally {
             for (int i = children.size() - 1; i >= 0; i--) {
@@ -109,15 +113,17 @@ final class Processes {
     /** What the processor's run measured, before the pipe's runs are known. */
     private record Relay(PhaseFigures phase, InFlight inFlight, long pid, double readyMillis, Double firstResultMillis,
             double cpuMillis, Double steadyCpuPerRequest, double startupCpuMillis, long rssPeak, Integer exitCode,
-            double brokerCpuMillis, double simulatorCpuMillis, double loadCpuMillis, boolean resultLog) {
+            double brokerCpuMillis, double simulatorCpuMillis, double loadCpuMillis, boolean resultLog,
+            Map<String, Long> cpuByKind, Map<String, Long> logEntries) {
 
-        ProcessFigures figures(List<PhaseFigures> pipes) {
+        ProcessFigures figures(List<PhaseFigures> pipes, List<String> jvmOptions) {
             List<Double> whole = pipes.stream().map(PhaseFigures::perSecond).toList();
             List<Double> steady = pipes.stream().map(PhaseFigures::steadyPerSecond).toList();
-            return new ProcessFigures(pid, List.of(), resultLog, readyMillis, firstResultMillis, cpuMillis,
+            return new ProcessFigures(pid, jvmOptions, resultLog, readyMillis, firstResultMillis,
+                    cpuMillis,
                     phase.completed() == 0 ? 0 : cpuMillis / phase.completed(), steadyCpuPerRequest, startupCpuMillis,
                     rssPeak, exitCode, brokerCpuMillis, simulatorCpuMillis, loadCpuMillis, ProcessCpu.ticksPerSecond(),
-                    whole, steady, spread(whole));
+                    whole, steady, spread(whole), cpuByKind, logEntries);
         }
     }
 
@@ -137,9 +143,10 @@ final class Processes {
         String ops = "ops:\n  port: 0\n" + (settings.resultLog() ? "" : "  resultLog: false\n");
         Path config = write(processorDir.resolve("tokenrelay.yaml"), benchmark.relayConfig(bootstrap, urls::get,
                 processorDir.resolve("state"), ops));
-        progress.accept("tokenrelay: starting `tokenrelay run` in a fresh JVM, no JVM options");
+        progress.accept("tokenrelay: starting `tokenrelay run` in a fresh JVM, options " + String.join(" ", jvmOptions));
         long startNanos = System.nanoTime();
-        ChildJvm processor = start(children, processorDir, "run", "run", "--config", config.toString());
+        ChildJvm processor = ChildJvm.start(processorDir, "run", jvmOptions, "run", "--config", config.toString());
+        children.add(processor);
         ProcessSampler sampler = new ProcessSampler(processor.pid());
         sampler.start();
         try {
@@ -155,10 +162,14 @@ final class Processes {
                     settings.requests(), BenchText.duration(settings.latency()), settings.accounts(), settings.inFlight()));
             try (LoadGenerator load = LoadGenerator.create(bootstrap, "bench-", settings.requests(), settings.promptChars())) {
                 long[] before = cpu(broker, simulator);
+                Map<String, ThreadKinds.Sample> threadsBefore = ThreadKinds.sample(processor.pid(), Benchmark.RELAY_ID);
                 Measurement.Measured measured = Measurement.run(bootstrap, load, requestsTopic, resultsTopic,
                         settings.rate(), settings.timeout(), this::openCalls, name -> CpuMeter.Component.LOAD);
                 long[] after = cpu(broker, simulator);
+                Map<String, Long> cpuByKind = ThreadKinds.between(threadsBefore,
+                        ThreadKinds.sample(processor.pid(), Benchmark.RELAY_ID));
                 sampler.stop();
+                Map<String, Long> logEntries = TopicLogs.endOffsets(bootstrap, Benchmark.RELAY_ID);
                 PhaseFigures phase = Analysis.phase("tokenrelay", Benchmark.RELAY_ID,
                         settings.streamsConfig().getOrDefault("processing.guarantee", "exactly_once_v2"), load.ids(),
                         load.requestBytes(), measured, "none in this JVM: the processor runs in a process of its own "
@@ -182,7 +193,8 @@ final class Processes {
                 Integer exitCode = stop(processor);
                 return new Relay(phase, inFlight, processor.pid(), readyMillis, firstResultMillis, cpuMillis,
                         steadyPerRequest, startupMillis, sampler.rssPeak(), exitCode, (after[0] - before[0]) / 1e6,
-                        (after[1] - before[1]) / 1e6, (after[2] - before[2]) / 1e6, settings.resultLog());
+                        (after[1] - before[1]) / 1e6, (after[2] - before[2]) / 1e6, settings.resultLog(), cpuByKind,
+                        logEntries);
             }
         } finally {
             sampler.stop();

@@ -115,10 +115,15 @@ final class BenchCommand implements Callable<Integer> {
     boolean detail;
 
     @Option(names = "--processes", description = "Like-for-like mode: the broker and the simulated upstream in processes "
-            + "of their own, started and warmed up first, the processor as run starts it in a fresh JVM with its "
-            + "defaults, the load generator and the pipe (run three times, best used) in this JVM. Adds the processor "
+            + "of their own, started and warmed up first, the processor as bin/tokenrelay run starts it (its JVM "
+            + "options from bin/jvm.options) in a fresh JVM, the load generator and the pipe (run three times, best used) in this JVM. Adds the processor "
             + "process's CPU, resident memory and time from its start to the first result.")
     boolean processes;
+
+    @Option(names = "--processor-jvm-option", paramLabel = "OPTION",
+            description = "With --processes: a JVM option for the processor's process, after the ones the start script "
+                    + "ships (a later one wins), e.g. -XX:StartFlightRecording=filename=run.jfr; repeatable.")
+    List<String> processorJvmOptions = new ArrayList<>();
 
     @Option(names = "--backlog", description = "Backlog mode: hand a processor in a JVM of its own --requests at once "
             + "(priority batch) for one account, and report its memory while they wait, the time to admit them, an "
@@ -172,7 +177,8 @@ final class BenchCommand implements Callable<Integer> {
         }
         return new BenchSettings(requests, latency, failureRate, inFlight, accounts, partitions, streamThreads,
                 timeout == null ? Duration.ofMinutes(2) : timeout, warmup, rate, promptChars, pipe, naive, naiveTime,
-                resultLog == null ? processes : resultLog, seed, streamsConfig, processes);
+                resultLog == null ? processes : resultLog, seed, streamsConfig, processes,
+                processorJvmOptions);
     }
 
     /**
@@ -202,6 +208,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (!streamsConfig.isEmpty()) {
             refused.add("--streams-config");
+        }
+        if (!processorJvmOptions.isEmpty()) {
+            refused.add("--processor-jvm-option");
         }
         if (!refused.isEmpty()) {
             throw new IllegalArgumentException(String.join(", ", refused) + (refused.size() == 1 ? " does" : " do")

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -12,7 +13,7 @@ class BenchSettingsTest {
     private static BenchSettings settings(int requests, Duration latency, double failureRate, int inFlight, int accounts,
             Map<String, String> streams) {
         return new BenchSettings(requests, latency, failureRate, inFlight, accounts, 4, 2, Duration.ofMinutes(2), 0, 0, 512,
-                true, false, Duration.ofSeconds(20), false, 1, streams, false);
+                true, false, Duration.ofSeconds(20), false, 1, streams, false, List.of());
     }
 
     @Test
@@ -53,6 +54,6 @@ class BenchSettingsTest {
 
     private static BenchSettings processes(boolean naive, double failureRate, int warmup) {
         return new BenchSettings(100, Duration.ofSeconds(1), failureRate, 64, 1, 4, 2, Duration.ofMinutes(2), warmup, 0,
-                512, true, naive, Duration.ofSeconds(20), true, 1, Map.of(), true);
+                512, true, naive, Duration.ofSeconds(20), true, 1, Map.of(), true, List.of());
     }
 }

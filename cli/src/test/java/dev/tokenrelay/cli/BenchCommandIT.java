@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenrelay.schema.JsonCodec;
 import dev.tokenrelay.testing.Cli;
+import dev.tokenrelay.tools.JvmOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -75,7 +78,8 @@ class BenchCommandIT {
 
         // When the like-for-like mode runs (the pipe left out to keep it short)
         Cli.Run run = Cli.run(new BenchCommand(), "--processes", "--requests", "2000", "--in-flight", "64",
-                "--latency", "100ms", "--no-pipe", "--timeout", "2m", "--json", json.toString());
+                "--latency", "100ms", "--no-pipe", "--timeout", "2m", "--json", json.toString(),
+                "--processor-jvm-option=-Xss1m");
 
         // Then every request got exactly one result, and the processor's process figures were printed and written
         assertThat(run.exitCode()).as(run.err()).isZero();
@@ -91,5 +95,13 @@ class BenchCommandIT {
         assertThat(processes.path("firstResultMillis").asDouble())
                 .isGreaterThanOrEqualTo(processes.path("readyMillis").asDouble()).isPositive();
         assertThat(processes.path("resultLog").asBoolean()).isTrue();
+        // And the processor ran with the start script's JVM options, then the run's own
+        List<String> options = new ArrayList<>(JvmOptions.shipped());
+        options.add("-Xss1m");
+        assertThat(processes.path("jvmOptions")).extracting(JsonNode::asText).containsExactlyElementsOf(options);
+        // And its CPU is told by thread kind, and what it wrote by topic: every result once, at least
+        assertThat(processes.path("cpuByKind").path("Kafka Streams threads").asLong()).isPositive();
+        assertThat(processes.path("logEntries").path("bench-relay.results").asLong()).isGreaterThanOrEqualTo(2000);
+        assertThat(run.out()).contains("processor threads", "topic writes");
     }
 }

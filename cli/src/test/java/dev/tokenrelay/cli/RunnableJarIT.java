@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenrelay.schema.JsonCodec;
+import dev.tokenrelay.tools.JvmOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,6 +53,35 @@ class RunnableJarIT {
             JsonNode event = JsonCodec.mapper().readTree(line);
             assertThat(event.path("message").isTextual()).as("a message in %s", line).isTrue();
         });
+    }
+
+    @Test
+    void shouldStartThroughTheStartScriptWithTheShippedJvmOptions() throws Exception {
+        // Given the start script next to its jvm.options, and a JAVA_OPTS that asks the JVM to print its flags
+        Path script = Path.of("..", "bin", "tokenrelay").toAbsolutePath().normalize();
+        assertThat(script).isExecutable();
+        Path out = dir.resolve("version.out");
+        ProcessBuilder builder = new ProcessBuilder(script.toString(), "--version").directory(dir.toFile())
+                .redirectErrorStream(true).redirectOutput(out.toFile());
+        builder.environment().put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        builder.environment().put("JAVA_OPTS", "-XX:+PrintCommandLineFlags");
+        builder.environment().remove("TOKENRELAY_JAR");
+
+        // When it runs tokenrelay --version
+        Process version = builder.start();
+        boolean exited = version.waitFor(1, TimeUnit.MINUTES);
+        if (!exited) {
+            version.destroyForcibly();
+        }
+
+        // Then the jar answers, in a JVM started with every shipped -XX option and then JAVA_OPTS
+        assertThat(exited).as("the script's JVM exited within a minute").isTrue();
+        String printed = Files.readString(out);
+        assertThat(version.exitValue()).as("exit code; output:%n%s", printed).isZero();
+        assertThat(printed).contains("tokenrelay");
+        List<String> flags = JvmOptions.shipped().stream().filter(option -> option.startsWith("-XX:")).toList();
+        assertThat(flags).isNotEmpty();
+        assertThat(printed).contains(flags).contains("-XX:+PrintCommandLineFlags");
     }
 
     private static String tail(Path file) throws IOException {
