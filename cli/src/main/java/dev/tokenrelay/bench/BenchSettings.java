@@ -38,8 +38,16 @@ public record BenchSettings(int requests, Duration latency, double failureRate, 
         boolean naive, Duration naiveTime, boolean resultLog, long seed, Map<String, String> streamsConfig,
         boolean processes, List<String> processorJvmOptions) {
 
-    /** More would need more file descriptors (two per connection) than a default machine allows. */
+    /**
+     * In one JVM each connection takes two file descriptors of the one process (the client's end and
+     * the simulator's); more would need more than a default machine allows.
+     */
     public static final int MAX_TOTAL_IN_FLIGHT = 8192;
+    /**
+     * With {@code --processes} each end of a connection is in a process of its own, and the spare
+     * account is not called (no failure mix), so the primaries may hold twice as many.
+     */
+    public static final int MAX_PROCESSES_IN_FLIGHT = 16_384;
     public static final int MAX_REQUESTS = 1_000_000;
 
     // Set by the benchmark itself, or by an option of its own.
@@ -54,9 +62,14 @@ public record BenchSettings(int requests, Duration latency, double failureRate, 
         require(failureRate >= 0 && failureRate < 1, "--failure-rate must be at least 0 and below 1, got " + failureRate);
         require(inFlight >= 1, "--in-flight must be at least 1, got " + inFlight);
         require(accounts >= 1 && accounts <= 64, "--accounts must be 1 to 64, got " + accounts);
-        // The spare account that failed attempts move to has the same limit as a primary one.
-        require((long) inFlight * (accounts + 1) <= MAX_TOTAL_IN_FLIGHT, "--in-flight x (--accounts + 1 spare) must be at most "
-                + MAX_TOTAL_IN_FLIGHT + " connections, got " + (long) inFlight * (accounts + 1));
+        if (processes) {
+            require((long) inFlight * accounts <= MAX_PROCESSES_IN_FLIGHT, "--in-flight x --accounts must be at most "
+                    + MAX_PROCESSES_IN_FLIGHT + " connections with --processes, got " + (long) inFlight * accounts);
+        } else {
+            // The spare account that failed attempts move to has the same limit as a primary one.
+            require((long) inFlight * (accounts + 1) <= MAX_TOTAL_IN_FLIGHT, "--in-flight x (--accounts + 1 spare) must "
+                    + "be at most " + MAX_TOTAL_IN_FLIGHT + " connections, got " + (long) inFlight * (accounts + 1));
+        }
         require(partitions >= 1 && partitions <= 64, "--partitions must be 1 to 64, got " + partitions);
         require(streamThreads >= 1 && streamThreads <= 32, "--stream-threads must be 1 to 32, got " + streamThreads);
         require(timeout != null && timeout.compareTo(Duration.ofSeconds(5)) >= 0 && timeout.compareTo(Duration.ofHours(1)) <= 0,

@@ -50,6 +50,16 @@ class BenchSettingsTest {
         assertThatThrownBy(() -> processes(false, 0, 100)).hasMessageStartingWith("--warmup does not apply to --processes");
         // And without them it runs
         assertThat(processes(false, 0, 0).processes()).isTrue();
+        // And with each end of a connection in its own process, 10,000 calls may be open; in one JVM they may not
+        assertThat(processes(10_000).inFlight()).isEqualTo(10_000);
+        assertThatThrownBy(() -> processes(20_000)).hasMessageContaining("with --processes");
+        assertThatThrownBy(() -> settings(10, Duration.ofSeconds(1), 0, 10_000, 1, Map.of()))
+                .hasMessageContaining("--in-flight x (--accounts + 1 spare)");
+    }
+
+    private static BenchSettings processes(int inFlight) {
+        return new BenchSettings(100, Duration.ofSeconds(1), 0, inFlight, 1, 4, 2, Duration.ofMinutes(2), 0, 0,
+                512, true, false, Duration.ofSeconds(20), true, 1, Map.of(), true, List.of());
     }
 
     private static BenchSettings processes(boolean naive, double failureRate, int warmup) {

@@ -32,6 +32,7 @@ import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBu
 import org.apache.hc.core5.concurrent.FutureCallback;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpHost;
+import org.apache.hc.core5.http.config.Http1Config;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.reactor.IOReactorConfig;
 import org.apache.hc.core5.util.Timeout;
@@ -47,6 +48,8 @@ import org.apache.hc.core5.util.Timeout;
 public final class UpstreamCaller implements AutoCloseable {
 
     private static final CredentialSource NO_CREDENTIAL = new StaticKey(null);
+    /** Each connection's input, output and content buffer; see {@link #create}. */
+    static final int HTTP_BUFFER_BYTES = 8 * 1024;
 
     private final CloseableHttpAsyncClient client;
     private final Credentials accountCredentials;
@@ -91,6 +94,10 @@ public final class UpstreamCaller implements AutoCloseable {
                         .setIoThreadCount(Math.max(1, Runtime.getRuntime().availableProcessors()))
                         .setSoKeepAlive(true)
                         .build())
+                // HttpCore's default of 32 KiB allocates three such buffers per connection up front:
+                // about 1 GiB of heap for 10,000 open calls. 8 KiB holds a request's head and answer
+                // chunks as well, at a quarter of the memory per open call.
+                .setHttp1Config(Http1Config.custom().setBufferSize(HTTP_BUFFER_BYTES).build())
                 .disableAutomaticRetries()
                 .disableRedirectHandling()
                 .disableCookieManagement()
