@@ -28,8 +28,8 @@ import java.util.Set;
  * @param seed seed of the failure mix, so that runs are repeatable
  * @param streamsConfig extra Kafka Streams properties for every application
  * @param processes whether the broker, the simulated upstream and the processor each run in a
- *     process of their own ({@code --processes}); the failure mix, the warm-up and the naive
- *     reference belong to the one-JVM run
+ *     process of their own ({@code --processes}); the warm-up and the naive reference belong to
+ *     the one-JVM run
  * @param processorJvmOptions JVM options for the processor's process with {@code --processes},
  *     after the ones the start script ships (a later option wins), e.g. to record a flight
  */
@@ -44,8 +44,8 @@ public record BenchSettings(int requests, Duration latency, double failureRate, 
      */
     public static final int MAX_TOTAL_IN_FLIGHT = 8192;
     /**
-     * With {@code --processes} each end of a connection is in a process of its own, and the spare
-     * account is not called (no failure mix), so the primaries may hold twice as many.
+     * With {@code --processes} each end of a connection is in a process of its own, so the primaries
+     * may hold twice as many (the spare account's calls are counted apart: it takes only failovers).
      */
     public static final int MAX_PROCESSES_IN_FLIGHT = 16_384;
     public static final int MAX_REQUESTS = 1_000_000;
@@ -88,10 +88,9 @@ public record BenchSettings(int requests, Duration latency, double failureRate, 
         processorJvmOptions = processorJvmOptions == null ? List.of() : List.copyOf(processorJvmOptions);
         require(processes || processorJvmOptions.isEmpty(), "--processor-jvm-option applies to --processes only");
         if (processes) {
-            // The naive way needs the simulator in this JVM; a failure mix and a warm-up would need it
-            // scripted and reset from here, and a warm-up would hide the fresh JVM this mode is about.
+            // The naive way needs the simulator in this JVM, and a warm-up would hide the fresh JVM this
+            // mode is about.
             require(!naive, "--naive does not apply to --processes");
-            require(failureRate == 0, "--failure-rate does not apply to --processes");
             require(warmup == 0, "--warmup does not apply to --processes: the processor starts as a fresh JVM");
         }
     }

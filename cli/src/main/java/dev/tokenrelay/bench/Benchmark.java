@@ -189,28 +189,13 @@ public final class Benchmark {
     private void scriptAccounts(SimulatedUpstream upstream) {
         Behaviour ok = Behaviour.echo().after(settings.latency());
         Random random = new Random(settings.seed());
-        List<Behaviour> failures = List.of(
-                // Retry-After 0 and no default cooldown (see relayConfig): failures fail over without
-                // sending every later request to the spare account for the length of a cooldown.
-                Behaviour.rateLimited(Duration.ZERO).after(settings.latency()),
-                Behaviour.status(500).after(settings.latency()),
-                Behaviour.emptyCompletion().after(settings.latency()));
-        // Round-robin spreads requests by a hash of their id, so an account gets about its share;
-        // the margin covers the unevenness and second attempts. Calls past the script get the last step.
-        int perAccount = (int) Math.min(Integer.MAX_VALUE - 1,
-                (long) Math.ceil(settings.requests() * 1.5 / settings.accounts()) + 100);
+        int perAccount = FailureMix.callsPerAccount(settings.requests(), settings.accounts());
         for (String account : primaries) {
             if (settings.failureRate() == 0) {
                 upstream.script(account, ok);
-                continue;
+            } else {
+                upstream.script(account, FailureMix.script(settings.failureRate(), perAccount, settings.latency(), random));
             }
-            Behaviour[] steps = new Behaviour[perAccount + 1];
-            int failed = 0;
-            for (int i = 0; i < perAccount; i++) {
-                steps[i] = random.nextDouble() < settings.failureRate() ? failures.get(failed++ % failures.size()) : ok;
-            }
-            steps[perAccount] = ok;
-            upstream.script(account, steps);
         }
         upstream.script(SPARE, ok);
         upstream.script(NAIVE_ACCOUNT, ok);

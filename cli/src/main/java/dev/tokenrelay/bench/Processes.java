@@ -79,8 +79,15 @@ final class Processes {
             List<String> accounts = Stream.concat(benchmark.primaries().stream(), Stream.of(Benchmark.SPARE)).toList();
             ChildJvm broker = start(children, dir.resolve("broker"), "broker", "broker", "--data-dir",
                     dir.resolve("broker").resolve("kafka").toString(), "--port", "0");
-            ChildJvm simulator = start(children, dir.resolve("simulator"), "simulator", "simulate",
-                    "--latency", settings.latency().toMillis() + "ms", "--accounts", String.join(",", accounts));
+            List<String> simulate = new ArrayList<>(List.of("simulate", "--latency", settings.latency().toMillis() + "ms",
+                    "--accounts", String.join(",", accounts)));
+            if (settings.failureRate() > 0) {
+                simulate.addAll(List.of("--failing", String.join(",", benchmark.primaries()), "--failure-rate",
+                        Double.toString(settings.failureRate()), "--seed", Long.toString(settings.seed()),
+                        "--scripted-calls", Integer.toString(FailureMix.callsPerAccount(settings.requests(),
+                                settings.accounts()))));
+            }
+            ChildJvm simulator = start(children, dir.resolve("simulator"), "simulator", simulate.toArray(String[]::new));
             String bootstrap = broker.awaitOutput(BROKER, Benchmark.START_TIMEOUT);
             stats = URI.create(simulator.awaitOutput(STATS, Benchmark.START_TIMEOUT));
             Map<String, String> urls = accountUrls(dir.resolve("simulator").resolve("simulator.out"));

@@ -1,6 +1,7 @@
 package dev.tokenrelay.cli;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.tokenrelay.bench.FailureMix;
 import dev.tokenrelay.simulator.Behaviour;
 import dev.tokenrelay.simulator.SimulatedUpstream;
 import dev.tokenrelay.tools.StopOnSignal;
@@ -14,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -23,7 +25,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code tokenrelay simulate}: a testing aid, hidden from the command list. The simulated upstream
- * on its own, every account answering with an echo after {@code --latency}, until SIGTERM or
+ * on its own, every account answering with an echo after {@code --latency} (the {@code --failing}
+ * ones with the bench's failure mix among them), until SIGTERM or
  * Ctrl-C, so that {@code bench --processes} can run it in a process of its own as a real upstream
  * would be. It also serves each account's open calls and peak concurrency as plain text.
  */
@@ -46,6 +49,24 @@ final class SimulateCommand implements Callable<Integer> {
             description = "The accounts to serve, comma-separated; each answers every call with an echo.")
     List<String> accounts = new ArrayList<>();
 
+    @Option(names = "--failing", split = ",", paramLabel = "ID",
+            description = "Accounts of --accounts that answer some calls with a retryable failure (see --failure-rate).")
+    List<String> failing = new ArrayList<>();
+
+    @Option(names = "--failure-rate", defaultValue = "0", paramLabel = "SHARE",
+            description = "The share of the first --scripted-calls calls of each --failing account answered with a "
+                    + "429, a 500 or an empty completion, in turn (default: ${DEFAULT-VALUE}).")
+    double failureRate;
+
+    @Option(names = "--scripted-calls", defaultValue = "100000", paramLabel = "N",
+            description = "Calls of each --failing account the failure mix covers; later calls succeed "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int scriptedCalls;
+
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "N",
+            description = "Seed of the failure mix, as bench --seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
     @Spec
     CommandSpec spec;
 
@@ -56,11 +77,21 @@ final class SimulateCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("tokenrelay: --latency must not be negative and --port must be 0 to 65535");
             return Main.EXIT_USAGE;
         }
+        if (failureRate < 0 || failureRate >= 1 || scriptedCalls < 1 || !accounts.containsAll(failing)) {
+            spec.commandLine().getErr().println("tokenrelay: --failure-rate must be at least 0 and below 1, "
+                    + "--scripted-calls at least 1, and every --failing account one of --accounts");
+            return Main.EXIT_USAGE;
+        }
         CountDownLatch stop = new CountDownLatch(1);
         try (StopOnSignal signals = StopOnSignal.install(stop::countDown);
                 SimulatedUpstream upstream = SimulatedUpstream.start(port)) {
+            Random random = new Random(seed);
             for (String account : accounts) {
-                upstream.script(account, Behaviour.echo().after(latency));
+                if (failing.contains(account) && failureRate > 0) {
+                    upstream.script(account, FailureMix.script(failureRate, scriptedCalls, latency, random));
+                } else {
+                    upstream.script(account, Behaviour.echo().after(latency));
+                }
             }
             upstream.script(WARM_ACCOUNT, Behaviour.echo());
             HttpServer stats = statsServer(upstream);

@@ -44,12 +44,12 @@ class BenchSettingsTest {
 
     @Test
     void shouldRefuseWhatTheProcessesModeCannotRun() {
-        // Given --processes, When the naive way, a failure mix or a warm-up is asked for, Then the option is named
+        // Given --processes, When the naive way or a warm-up is asked for, Then the option is named
         assertThatThrownBy(() -> processes(true, 0, 0)).hasMessage("--naive does not apply to --processes");
-        assertThatThrownBy(() -> processes(false, 0.1, 0)).hasMessage("--failure-rate does not apply to --processes");
         assertThatThrownBy(() -> processes(false, 0, 100)).hasMessageStartingWith("--warmup does not apply to --processes");
-        // And without them it runs
+        // And without them it runs, a failure mix included (the simulator's process scripts it)
         assertThat(processes(false, 0, 0).processes()).isTrue();
+        assertThat(processes(false, 0.3, 0).failureRate()).isEqualTo(0.3);
         // And with each end of a connection in its own process, 10,000 calls may be open; in one JVM they may not
         assertThat(processes(10_000).inFlight()).isEqualTo(10_000);
         assertThatThrownBy(() -> processes(20_000)).hasMessageContaining("with --processes");

@@ -73,12 +73,13 @@ class BenchCommandIT {
 
     @Test
     void shouldRunTheProcessorInAProcessOfItsOwnAndReportItsCpuAndMemory() throws Exception {
-        // Given a small run: 2,000 requests, 100 ms upstream, 64 in flight; broker, simulator and processor in processes
+        // Given a small run: 2,000 requests, 100 ms upstream, 64 in flight, a tenth of the calls failing;
+        // broker, simulator and processor in processes
         Path json = dir.resolve("processes.json");
 
         // When the like-for-like mode runs (the pipe left out to keep it short)
         Cli.Run run = Cli.run(new BenchCommand(), "--processes", "--requests", "2000", "--in-flight", "64",
-                "--latency", "100ms", "--no-pipe", "--timeout", "2m", "--json", json.toString(),
+                "--latency", "100ms", "--failure-rate", "0.1", "--no-pipe", "--timeout", "2m", "--json", json.toString(),
                 "--processor-jvm-option=-Xss1m");
 
         // Then every request got exactly one result, and the processor's process figures were printed and written
@@ -87,8 +88,12 @@ class BenchCommandIT {
                 "each in a JVM of its own", "processor process  pid", "CPU per request", "exit code 0 on SIGTERM");
         JsonNode report = JsonCodec.mapper().readTree(Files.readString(json));
         assertThat(report.path("relay").path("completed").asInt()).isEqualTo(2000);
+        assertThat(report.path("relay").path("statuses").path("succeeded").asInt()).isEqualTo(2000);
         assertThat(report.path("relay").path("duplicates").asInt()).isZero();
         assertThat(report.path("inFlight").path("peak").asInt()).isBetween(1, 64);
+        // And the failed calls failed over to the spare account, in the simulator's process
+        assertThat(report.path("relay").path("failoverHop").path("count").asInt()).isPositive();
+        assertThat(report.path("inFlight").path("sparePeak").asInt()).isPositive();
         JsonNode processes = report.path("processes");
         assertThat(processes.path("cpuPerRequest").asDouble()).isPositive();
         assertThat(processes.path("rssPeak").asLong()).isPositive();
