@@ -295,6 +295,17 @@ public final class Dispatcher {
         return backlog == null ? 0 : backlog.count;
     }
 
+    /**
+     * Whether a drain would find nothing to do until the next attempt arrives: no call running or
+     * ended undrained, no attempt waiting, parked or counted in the store, and every count written.
+     * The stream thread may then stop draining until the next attempt arrives.
+     */
+    public boolean idle() {
+        return inFlight.isEmpty() && completions.isEmpty() && held.isEmpty() && heapDeadlines.isEmpty()
+                && waitingForCooldown.isEmpty() && nextParkedMs == Long.MAX_VALUE
+                && backlogs.values().stream().allMatch(backlog -> backlog.count == 0 && !backlog.countChanged);
+    }
+
     /** How many attempts are on the heap: in windows, running, or ended and not yet drained. */
     int attemptsOnHeap() {
         return held.size();

@@ -108,6 +108,32 @@ class DispatcherTest {
     }
 
     @Test
+    void shouldBeIdleOnlyWhenNothingIsRunningWaitingOrUndrained() {
+        // Given a dispatcher that has seen nothing
+        start(ACCOUNTS);
+        assertThat(dispatcher.idle()).isTrue();
+
+        // When three requests arrive for a, limited to 2 calls, Then it is busy
+        accept(pinned("a"));
+        accept(pinned("a"));
+        accept(pinned("a"));
+        assertThat(dispatcher.idle()).isFalse();
+
+        // When two calls end and are drained, one still runs: busy
+        upstream.answer("a", 200, OK, Map.of());
+        upstream.answer("a", 200, OK, Map.of());
+        dispatcher.drain();
+        assertThat(dispatcher.idle()).isFalse();
+
+        // When the last call ends, it is busy until the drain has written its result
+        upstream.answer("a", 200, OK, Map.of());
+        assertThat(dispatcher.idle()).isFalse();
+        dispatcher.drain();
+        assertThat(results()).hasSize(3);
+        assertThat(dispatcher.idle()).isTrue();
+    }
+
+    @Test
     void shouldNotCallACoolingAccountAgainBeforeItsRetryAfterEnds() {
         // Given a pool of one account, a, which answers a request's first call with 429 and Retry-After: 2
         start(ACCOUNTS.replace("defaultPool: main", """
