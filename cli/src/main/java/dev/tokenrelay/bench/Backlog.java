@@ -107,7 +107,7 @@ public final class Backlog {
         try {
             progress.accept("starting an embedded Kafka broker and the simulated upstream in " + dir);
             try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"), 0);
-                    SimulatedUpstream simulated = SimulatedUpstream.start()) {
+                    SimulatedUpstream simulated = SimulatedUpstream.start(0, SimulatedUpstream.Recording.COUNTS)) {
                 upstream = simulated;
                 upstream.script(ACCOUNT, Behaviour.echo().after(settings.latency()));
                 return run(broker.bootstrapServers(), dir);

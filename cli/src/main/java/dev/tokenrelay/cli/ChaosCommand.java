@@ -151,7 +151,7 @@ public final class ChaosCommand implements Callable<Integer> {
         // Absolute: each child runs in a directory of its own.
         Path work = (workDir != null ? Files.createDirectories(workDir) : Files.createTempDirectory("tokenrelay-chaos-"))
                 .toAbsolutePath();
-        try (SimulatedUpstream upstream = simulate ? SimulatedUpstream.start() : null;
+        try (SimulatedUpstream upstream = simulate ? SimulatedUpstream.start(0, SimulatedUpstream.Recording.COUNTS) : null;
                 Processes deployment = new Processes(work, base, upstream)) {
             if (upstream != null) {
                 simulateAccounts(base, upstream, random);

@@ -84,7 +84,7 @@ final class SimulateCommand implements Callable<Integer> {
         }
         CountDownLatch stop = new CountDownLatch(1);
         try (StopOnSignal signals = StopOnSignal.install(stop::countDown);
-                SimulatedUpstream upstream = SimulatedUpstream.start(port)) {
+                SimulatedUpstream upstream = SimulatedUpstream.start(port, SimulatedUpstream.Recording.COUNTS)) {
             Random random = new Random(seed);
             for (String account : accounts) {
                 if (failing.contains(account) && failureRate > 0) {

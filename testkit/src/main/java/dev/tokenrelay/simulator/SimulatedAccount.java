@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /** One simulated account: its script and what it has received. Thread-safe. */
 final class SimulatedAccount {
@@ -20,9 +21,15 @@ final class SimulatedAccount {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger peakConcurrency = new AtomicInteger();
     private final List<Call> received = Collections.synchronizedList(new ArrayList<>());
+    private final boolean recordCalls;
 
-    SimulatedAccount(List<Behaviour> steps) {
+    /**
+     * @param recordCalls whether each call's body, headers and start are kept for the accessors;
+     *     without, only the counters are kept, so a long run holds no memory per call
+     */
+    SimulatedAccount(List<Behaviour> steps, boolean recordCalls) {
         this.script = new Script(steps);
+        this.recordCalls = recordCalls;
         // Filled once here and only read afterwards, so the EnumMap needs no locking.
         for (Endpoint endpoint : Endpoint.values()) {
             callsByEndpoint.put(endpoint, new AtomicInteger());
@@ -38,14 +45,16 @@ final class SimulatedAccount {
      * Records an arrived call and returns the behaviour it gets. The caller must call
      * {@link #completed()} exactly once when the exchange ends.
      *
-     * @param headers the request headers by lower-case name
+     * @param headers the request headers by lower-case name, asked for only when calls are recorded
      * @param startedAt when the request's head arrived
      */
-    Behaviour arrive(Endpoint endpoint, JsonNode body, Map<String, String> headers, Instant startedAt) {
+    Behaviour arrive(Endpoint endpoint, JsonNode body, Supplier<Map<String, String>> headers, Instant startedAt) {
         calls.incrementAndGet();
         callsByEndpoint.get(endpoint).incrementAndGet();
         peakConcurrency.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
-        received.add(new Call(endpoint, body, Map.copyOf(headers), startedAt));
+        if (recordCalls) {
+            received.add(new Call(endpoint, body, Map.copyOf(headers.get()), startedAt));
+        }
         return script.next();
     }
 
@@ -89,6 +98,10 @@ final class SimulatedAccount {
 
     /** One value per call; an unmodifiable list that may hold nulls, which List.copyOf would reject. */
     private <T> List<T> each(Function<Call, T> value) {
+        if (!recordCalls) {
+            throw new IllegalStateException("this simulated upstream counts calls and keeps none of them;"
+                    + " start it with Recording.CALLS to read them back");
+        }
         List<T> values;
         synchronized (received) {
             values = new ArrayList<>(received.size());

@@ -172,7 +172,7 @@ final class SimulatedExchange implements AsyncServerExchangeHandler {
             if (ended) {
                 return;
             }
-            behaviour = target.arrive(route.endpoint(), body, headers(), startedAt);
+            behaviour = target.arrive(route.endpoint(), body, this::headers, startedAt);
             account = target;
         }
         try {

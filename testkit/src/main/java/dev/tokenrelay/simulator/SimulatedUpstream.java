@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The server is HttpCore 5's asynchronous HTTP/1.1 server: open requests cost no thread, and
  * latencies are served by a single scheduler thread, so thousands of slow calls can be held at once.
- * All methods are thread-safe.
+ * It keeps every call for tests to read back, or, started with {@link Recording#COUNTS}, only the
+ * counters. All methods are thread-safe.
  *
  * <pre>{@code
  * try (SimulatedUpstream upstream = SimulatedUpstream.start()) {
@@ -79,9 +80,23 @@ public final class SimulatedUpstream implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final ScheduledThreadPoolExecutor scheduler;
     private final HttpAsyncServer server;
+    private final Recording recording;
     private volatile int port;
 
-    private SimulatedUpstream() {
+    /** What the server keeps of each call. */
+    public enum Recording {
+        /** Each call's body, headers and start, for a test to read back; memory grows with the calls. */
+        CALLS,
+        /**
+         * Counters only (calls, calls open, peak concurrency): for long runs such as benchmarks, where
+         * keeping every call would grow the heap by a few kilobytes per call and cost collections.
+         * Reading calls back then throws {@link IllegalStateException}.
+         */
+        COUNTS
+    }
+
+    private SimulatedUpstream(Recording recording) {
+        this.recording = Objects.requireNonNull(recording, "recording");
         this.scheduler = new ScheduledThreadPoolExecutor(1, runnable -> {
             Thread thread = new Thread(runnable, "simulated-upstream-scheduler");
             thread.setDaemon(true);
@@ -108,22 +123,33 @@ public final class SimulatedUpstream implements AutoCloseable {
                 .create();
     }
 
-    /** Starts a simulated upstream on a free port of 127.0.0.1. */
+    /** Starts a simulated upstream on a free port of 127.0.0.1 that records every call. */
     public static SimulatedUpstream start() {
         return start(0);
+    }
+
+    /**
+     * Starts a simulated upstream on 127.0.0.1 that records every call.
+     *
+     * @param port the port to listen on, or 0 for a free one
+     * @throws IllegalStateException if the server cannot listen on that port
+     */
+    public static SimulatedUpstream start(int port) {
+        return start(port, Recording.CALLS);
     }
 
     /**
      * Starts a simulated upstream on 127.0.0.1.
      *
      * @param port the port to listen on, or 0 for a free one
+     * @param recording what it keeps of each call
      * @throws IllegalStateException if the server cannot listen on that port
      */
-    public static SimulatedUpstream start(int port) {
+    public static SimulatedUpstream start(int port, Recording recording) {
         if (port < 0 || port > 65_535) {
             throw new IllegalArgumentException("port must be 0-65535, was " + port);
         }
-        SimulatedUpstream upstream = new SimulatedUpstream();
+        SimulatedUpstream upstream = new SimulatedUpstream(recording);
         upstream.listen(port);
         return upstream;
     }
@@ -183,7 +209,7 @@ public final class SimulatedUpstream implements AutoCloseable {
         List<Behaviour> copy = List.of(steps);
         accounts.compute(accountId, (id, existing) -> {
             if (existing == null) {
-                return new SimulatedAccount(copy);
+                return new SimulatedAccount(copy, recording == Recording.CALLS);
             }
             existing.script(copy);
             return existing;

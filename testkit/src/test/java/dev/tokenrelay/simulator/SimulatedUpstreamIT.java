@@ -293,6 +293,29 @@ class SimulatedUpstreamIT {
         assertThat(upstream.calls(account)).isEqualTo(1);
     }
 
+    @Test
+    void shouldCountCallsButKeepNoneWhenStartedToCountOnly() throws Exception {
+        // Given
+        try (SimulatedUpstream counting = SimulatedUpstream.start(0, SimulatedUpstream.Recording.COUNTS)) {
+            counting.script(ACCOUNT, Behaviour.reply("counted"));
+            HttpRequest call = request(ACCOUNT, "hi", "Bearer fake-key-1")
+                    .uri(URI.create(counting.baseUrl(ACCOUNT) + "/chat/completions"))
+                    .build();
+
+            // When
+            HttpResponse<String> first = client.send(call, HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> second = client.send(call, HttpResponse.BodyHandlers.ofString());
+
+            // Then
+            assertThat(content(first)).isEqualTo("counted");
+            assertThat(content(second)).isEqualTo("counted");
+            assertThat(counting.calls(ACCOUNT)).isEqualTo(2);
+            assertThatThrownBy(() -> counting.requestBodies(ACCOUNT))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("Recording.CALLS");
+        }
+    }
+
     private static HttpResponse<String> post(String account, String userMessage, String authorization)
             throws IOException, InterruptedException {
         return client.send(request(account, userMessage, authorization).build(), HttpResponse.BodyHandlers.ofString());
