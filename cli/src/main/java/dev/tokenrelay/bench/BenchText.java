@@ -46,8 +46,9 @@ public final class BenchText {
                 m.maxHeapMiB(), s.processes()
                         ? "broker, simulated upstream and processor each in a JVM of its own (the processor started as "
                                 + "bin/tokenrelay run starts it, JVM options " + (report.processes() == null ? "?"
-                                : String.join(" ", report.processes().jvmOptions())) + "), load generator and pipe in "
-                                + "the bench's"
+                                : String.join(" ", report.processes().jvmOptions())) + "; the simulator with the "
+                                + "start script's, the broker with the JVM's defaults), load generator and pipe in the "
+                                + "bench's"
                         : "broker, simulated upstream, processor and load generator share this one JVM");
         out.println();
 

@@ -105,7 +105,7 @@ public final class Benchmark {
         try {
             progress.accept("starting an embedded Kafka broker and the simulated upstream in " + dir);
             try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"), 0);
-                    SimulatedUpstream upstream = SimulatedUpstream.start()) {
+                    SimulatedUpstream upstream = SimulatedUpstream.start(0, SimulatedUpstream.Recording.COUNTS)) {
                 scriptAccounts(upstream);
                 String bootstrap = broker.bootstrapServers();
                 RelayRun relay = runRelay(bootstrap, upstream, dir);
@@ -143,7 +143,7 @@ public final class Benchmark {
     private RelayRun runRelay(String bootstrap, SimulatedUpstream upstream, Path dir) throws InterruptedException {
         TokenRelayConfig config;
         try {
-            config = ConfigLoader.parse(relayConfig(bootstrap, upstream::baseUrl, dir.resolve("streams"), ""),
+            config = ConfigLoader.parse(relayConfig(RELAY_ID, bootstrap, upstream::baseUrl, dir.resolve("streams"), ""),
                     "bench configuration");
         } catch (ConfigException e) {
             throw new IllegalArgumentException("the benchmark's configuration is invalid: " + e.getMessage(), e);
@@ -204,14 +204,16 @@ public final class Benchmark {
     /**
      * tokenrelay's configuration for the run.
      *
+     * @param applicationId the application id, which names the topics too
      * @param baseUrl an account's base URL on the simulated upstream
      * @param extra YAML sections appended as they are
      */
-    String relayConfig(String bootstrap, Function<String, String> baseUrl, Path stateDir, String extra) {
+    String relayConfig(String applicationId, String bootstrap, Function<String, String> baseUrl, Path stateDir,
+            String extra) {
         StringBuilder yaml = new StringBuilder();
         yaml.append("kafka:\n")
                 .append("  bootstrapServers: ").append(quote(bootstrap)).append('\n')
-                .append("  applicationId: ").append(RELAY_ID).append('\n')
+                .append("  applicationId: ").append(applicationId).append('\n')
                 .append("  streams:\n")
                 .append("    state.dir: ").append(quote(stateDir.toString())).append('\n')
                 .append("    num.stream.threads: ").append(quote(Integer.toString(settings.streamThreads()))).append('\n');
@@ -219,9 +221,10 @@ public final class Benchmark {
                 yaml.append("    ").append(quote(key)).append(": ").append(quote(value)).append('\n'));
         yaml.append("topics:\n");
         for (String topic : List.of("requests", "attempts", "results", "outcomes", "deadLetter")) {
-            yaml.append("  %s: {name: %s, partitions: %d}\n".formatted(topic, RELAY_ID + "." + topic, settings.partitions()));
+            yaml.append("  %s: {name: %s, partitions: %d}\n".formatted(topic, applicationId + "." + topic,
+                    settings.partitions()));
         }
-        yaml.append("  accounts: {name: %s, partitions: 1}\n".formatted(RELAY_ID + ".accounts"));
+        yaml.append("  accounts: {name: %s, partitions: 1}\n".formatted(applicationId + ".accounts"));
         yaml.append("defaultPool: ").append(POOL).append('\n')
                 .append("pools:\n")
                 .append("  ").append(POOL).append(": {accounts: [").append(String.join(", ", primaries))

@@ -48,6 +48,9 @@ final class Processes {
     private static final String WARM_ACCOUNT = "warm";
     private static final int WARM_RECORDS = 2_000;
     private static final int WARM_CALLS = 200;
+    private static final int WARM_ROUNDS = 10;
+    /** Requests through the throwaway processor that warms the broker up (at most --requests). */
+    private static final int WARM_RELAY_REQUESTS = 20_000;
     private static final Duration STOP_TIMEOUT = Duration.ofMinutes(1);
     private static final long SAMPLE_MILLIS = 100;
 
@@ -78,7 +81,10 @@ final class Processes {
         try {
             progress.accept("starting the broker and the simulated upstream, each in a JVM of its own, in " + dir);
             List<String> accounts = Stream.concat(benchmark.primaries().stream(), Stream.of(Benchmark.SPARE)).toList();
-            ChildJvm broker = start(children, dir.resolve("broker"), "broker", "broker", "--data-dir",
+            // The broker stands for the user's cluster: the JVM's defaults. The simulator stands for a
+            // remote service and should take as little of this machine as it can: the start script's
+            // options, which spare it C2's compilations while the processor is measured.
+            ChildJvm broker = start(children, dir.resolve("broker"), "broker", List.of(), "broker", "--data-dir",
                     dir.resolve("broker").resolve("kafka").toString(), "--port", "0");
             List<String> simulate = new ArrayList<>(List.of("simulate", "--latency", settings.latency().toMillis() + "ms",
                     "--accounts", String.join(",", accounts)));
@@ -88,7 +94,8 @@ final class Processes {
                         "--scripted-calls", Integer.toString(FailureMix.callsPerAccount(settings.requests(),
                                 settings.accounts()))));
             }
-            ChildJvm simulator = start(children, dir.resolve("simulator"), "simulator", simulate.toArray(String[]::new));
+            ChildJvm simulator = start(children, dir.resolve("simulator"), "simulator", JvmOptions.shipped(),
+                    simulate.toArray(String[]::new));
             String bootstrap = broker.awaitOutput(BROKER, Benchmark.START_TIMEOUT);
             stats = URI.create(simulator.awaitOutput(STATS, Benchmark.START_TIMEOUT));
             Map<String, String> urls = accountUrls(dir.resolve("simulator").resolve("simulator.out"));
@@ -101,6 +108,7 @@ final class Processes {
             // served exactly-once applications for a while has.
             progress.accept("warming the broker's transactions up with a pipe run (not counted)");
             benchmark.runPipe(bootstrap, dir, Benchmark.PIPE_ID + "-warm");
+            warmWithProcessor(children, bootstrap, urls.get(WARM_ACCOUNT), dir);
 
             Relay relay = runRelay(children, bootstrap, urls, dir, broker, simulator);
 
@@ -154,7 +162,8 @@ final class Processes {
         String resultsTopic = Benchmark.RELAY_ID + ".results";
         // The user's defaults but two: any free port for the ops endpoint, and the result log when the run says so.
         String ops = "ops:\n  port: 0\n" + (settings.resultLog() ? "" : "  resultLog: false\n");
-        Path config = write(processorDir.resolve("tokenrelay.yaml"), benchmark.relayConfig(bootstrap, urls::get,
+        Path config = write(processorDir.resolve("tokenrelay.yaml"), benchmark.relayConfig(Benchmark.RELAY_ID,
+                bootstrap, urls::get,
                 processorDir.resolve("state"), ops));
         progress.accept("tokenrelay: starting `tokenrelay run` in a fresh JVM, options " + String.join(" ", jvmOptions));
         long startNanos = System.nanoTime();
@@ -301,6 +310,42 @@ final class Processes {
         }
     }
 
+    /**
+     * Runs a throwaway processor (application {@code bench-relay-warm}, topics of its own, every account
+     * the simulator's one that answers at once) through a share of the requests, then stops it: the
+     * broker then has compiled the paths of the processor's traffic (transactions over changelogs and
+     * many partitions), as a cluster that has served tokenrelay has, rather than compiling them while
+     * the measured processor runs.
+     */
+    private void warmWithProcessor(List<ChildJvm> children, String bootstrap, String warmUrl, Path dir)
+            throws InterruptedException {
+        String applicationId = Benchmark.RELAY_ID + "-warm";
+        Path warmDir = dir.resolve("processor-warm");
+        Path config = write(warmDir.resolve("tokenrelay.yaml"), benchmark.relayConfig(applicationId, bootstrap,
+                account -> warmUrl, warmDir.resolve("state"), "ops:\n  port: 0\n  resultLog: false\n"));
+        int requests = Math.min(settings.requests(), WARM_RELAY_REQUESTS);
+        progress.accept("warming the broker up for the processor's traffic: %d requests through a throwaway processor"
+                .formatted(requests));
+        ChildJvm warm = ChildJvm.start(warmDir, "run", jvmOptions, "run", "--config", config.toString());
+        children.add(warm);
+        try (LoadGenerator load = LoadGenerator.create(bootstrap, "warm-relay-", requests, settings.promptChars())) {
+            URI opsUri = URI.create(warm.awaitOutput(OPS_URI, Benchmark.START_TIMEOUT));
+            ChildProcessors.awaitReady(http, warm, opsUri.resolve("/health/ready"), Benchmark.START_TIMEOUT);
+            GroupReadiness.await(bootstrap, applicationId, settings.streamThreads(), Map.of(
+                    applicationId + ".requests", settings.partitions(), applicationId + ".attempts",
+                    settings.partitions()), Benchmark.START_TIMEOUT);
+            Measurement.Measured measured = Measurement.run(bootstrap, load, applicationId + ".requests",
+                    applicationId + ".results", 0, settings.timeout(), () -> 0, name -> CpuMeter.Component.LOAD);
+            if (measured.read().arrivals().size() < requests) {
+                progress.accept("the throwaway processor's warm-up was cut short after %s with %d of %d results"
+                        .formatted(BenchText.duration(settings.timeout()), measured.read().arrivals().size(), requests));
+            }
+        } finally {
+            stop(warm);
+            children.remove(warm);
+        }
+    }
+
     /** Calls the simulator's account that answers at once, a few hundred times, some at the same time. */
     private void warmSimulator(String baseUrl) throws InterruptedException {
         HttpRequest call = HttpRequest.newBuilder(URI.create(baseUrl + "/chat/completions"))
@@ -308,22 +353,26 @@ final class Processes {
                 .POST(HttpRequest.BodyPublishers.ofString(
                         "{\"model\":\"bench-model\",\"messages\":[{\"role\":\"user\",\"content\":\"warm\"}]}"))
                 .build();
-        List<CompletableFuture<HttpResponse<Void>>> calls = new ArrayList<>();
-        for (int i = 0; i < WARM_CALLS; i++) {
-            calls.add(http.sendAsync(call, HttpResponse.BodyHandlers.discarding()));
-        }
-        try {
-            CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
-                    .get(Benchmark.START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("the simulator's warm-up failed: " + e, e);
+        // Rounds of calls at once, so the server's compiled paths are those of many open connections.
+        for (int round = 0; round < WARM_ROUNDS; round++) {
+            List<CompletableFuture<HttpResponse<Void>>> calls = new ArrayList<>();
+            for (int i = 0; i < WARM_CALLS; i++) {
+                calls.add(http.sendAsync(call, HttpResponse.BodyHandlers.discarding()));
+            }
+            try {
+                CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
+                        .get(Benchmark.START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                throw new IllegalStateException("the simulator's warm-up failed: " + e, e);
+            }
         }
     }
 
     // ---- processes
 
-    private static ChildJvm start(List<ChildJvm> children, Path dir, String name, String... args) {
-        ChildJvm child = ChildJvm.start(dir, name, List.of(), args);
+    private static ChildJvm start(List<ChildJvm> children, Path dir, String name, List<String> jvmOptions,
+            String... args) {
+        ChildJvm child = ChildJvm.start(dir, name, jvmOptions, args);
         children.add(child);
         return child;
     }
