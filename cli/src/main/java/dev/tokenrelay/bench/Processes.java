@@ -67,7 +67,7 @@ final class Processes {
         this.settings = settings;
         this.progress = progress;
         // As bin/tokenrelay starts it: the shipped options, then the run's own (a later option wins).
-        this.jvmOptions = Stream.concat(JvmOptions.shipped().stream(), settings.processorJvmOptions().stream()).toList();
+        this.jvmOptions = JvmOptions.with(settings.processorJvmOptions());
     }
 
     static BenchReport run(Benchmark benchmark, BenchSettings settings, Consumer<String> progress)
@@ -311,7 +311,7 @@ final class Processes {
     }
 
     /**
-     * Runs a throwaway processor (application {@code bench-relay-warm}, topics of its own, every account
+     * Runs a throwaway processor (application {@code bench-warm-relay}, topics of its own, every account
      * the simulator's one that answers at once) through a share of the requests, then stops it: the
      * broker then has compiled the paths of the processor's traffic (transactions over changelogs and
      * many partitions), as a cluster that has served tokenrelay has, rather than compiling them while
@@ -319,7 +319,8 @@ final class Processes {
      */
     private void warmWithProcessor(List<ChildJvm> children, String bootstrap, String warmUrl, Path dir)
             throws InterruptedException {
-        String applicationId = Benchmark.RELAY_ID + "-warm";
+        // Not named after RELAY_ID: the run counts the writes to topics whose names start with it.
+        String applicationId = "bench-warm-relay";
         Path warmDir = dir.resolve("processor-warm");
         Path config = write(warmDir.resolve("tokenrelay.yaml"), benchmark.relayConfig(applicationId, bootstrap,
                 account -> warmUrl, warmDir.resolve("state"), "ops:\n  port: 0\n  resultLog: false\n"));

@@ -58,30 +58,45 @@ class RunnableJarIT {
     @Test
     void shouldStartThroughTheStartScriptWithTheShippedJvmOptions() throws Exception {
         // Given the start script next to its jvm.options, and a JAVA_OPTS that asks the JVM to print its flags
+        // When it runs tokenrelay --version
+        String printed = runScript("-XX:+PrintCommandLineFlags");
+
+        // Then the jar answers, in a JVM started with every shipped -XX option and then JAVA_OPTS
+        assertThat(printed).contains("tokenrelay");
+        List<String> flags = JvmOptions.shipped().stream().filter(option -> option.startsWith("-XX:")).toList();
+        assertThat(flags).isNotEmpty();
+        assertThat(printed).contains(flags).contains("-XX:+PrintCommandLineFlags");
+    }
+
+    @Test
+    void shouldLetACollectorInJavaOptsReplaceTheShippedOne() throws Exception {
+        // Given a JAVA_OPTS that chooses G1, which the JVM refuses next to the shipped serial collector
+        // When the script runs tokenrelay --version
+        String printed = runScript("-XX:+UseG1GC -XX:+PrintCommandLineFlags");
+
+        // Then the JVM starts with G1 alone
+        assertThat(printed).contains("tokenrelay", "-XX:+UseG1GC").doesNotContain("-XX:+UseSerialGC");
+    }
+
+    /** Runs {@code bin/tokenrelay --version} with {@code javaOpts}; its output, once it exited 0. */
+    private String runScript(String javaOpts) throws Exception {
         Path script = Path.of("..", "bin", "tokenrelay").toAbsolutePath().normalize();
         assertThat(script).isExecutable();
-        Path out = dir.resolve("version.out");
+        Path out = Files.createTempFile(dir, "version", ".out");
         ProcessBuilder builder = new ProcessBuilder(script.toString(), "--version").directory(dir.toFile())
                 .redirectErrorStream(true).redirectOutput(out.toFile());
         builder.environment().put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        builder.environment().put("JAVA_OPTS", "-XX:+PrintCommandLineFlags");
+        builder.environment().put("JAVA_OPTS", javaOpts);
         builder.environment().remove("TOKENRELAY_JAR");
-
-        // When it runs tokenrelay --version
         Process version = builder.start();
         boolean exited = version.waitFor(1, TimeUnit.MINUTES);
         if (!exited) {
             version.destroyForcibly();
         }
-
-        // Then the jar answers, in a JVM started with every shipped -XX option and then JAVA_OPTS
         assertThat(exited).as("the script's JVM exited within a minute").isTrue();
         String printed = Files.readString(out);
         assertThat(version.exitValue()).as("exit code; output:%n%s", printed).isZero();
-        assertThat(printed).contains("tokenrelay");
-        List<String> flags = JvmOptions.shipped().stream().filter(option -> option.startsWith("-XX:")).toList();
-        assertThat(flags).isNotEmpty();
-        assertThat(printed).contains(flags).contains("-XX:+PrintCommandLineFlags");
+        return printed;
     }
 
     private static String tail(Path file) throws IOException {
