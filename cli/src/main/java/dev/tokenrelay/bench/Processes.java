@@ -25,6 +25,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -160,11 +161,7 @@ final class Processes {
         Path processorDir = dir.resolve("processor");
         String requestsTopic = Benchmark.RELAY_ID + ".requests";
         String resultsTopic = Benchmark.RELAY_ID + ".results";
-        // The user's defaults but two: any free port for the ops endpoint, and the result log when the run says so.
-        String ops = "ops:\n  port: 0\n" + (settings.resultLog() ? "" : "  resultLog: false\n");
-        Path config = write(processorDir.resolve("tokenrelay.yaml"), benchmark.relayConfig(Benchmark.RELAY_ID,
-                bootstrap, urls::get,
-                processorDir.resolve("state"), ops));
+        Path config = processorConfig(Benchmark.RELAY_ID, processorDir, bootstrap, urls::get, settings.resultLog());
         progress.accept("tokenrelay: starting `tokenrelay run` in a fresh JVM, options " + String.join(" ", jvmOptions));
         long startNanos = System.nanoTime();
         ChildJvm processor = ChildJvm.start(processorDir, "run", jvmOptions, "run", "--config", config.toString());
@@ -172,14 +169,11 @@ final class Processes {
         ProcessSampler sampler = new ProcessSampler(processor.pid());
         sampler.start();
         try {
-            URI opsUri = URI.create(processor.awaitOutput(OPS_URI, Benchmark.START_TIMEOUT));
-            ChildProcessors.awaitReady(http, processor, opsUri.resolve("/health/ready"), Benchmark.START_TIMEOUT);
+            awaitReady(processor);
             double readyMillis = (System.nanoTime() - startNanos) / 1e6;
             progress.accept("tokenrelay: ready %.1f s after its JVM started (pid %d)".formatted(readyMillis / 1000,
                     processor.pid()));
-            GroupReadiness.await(bootstrap, Benchmark.RELAY_ID, settings.streamThreads(), Map.of(
-                    requestsTopic, settings.partitions(), Benchmark.RELAY_ID + ".attempts", settings.partitions()),
-                    Benchmark.START_TIMEOUT);
+            awaitGroup(bootstrap, Benchmark.RELAY_ID);
             progress.accept("tokenrelay: running %d requests (upstream latency %s, %d x %d in flight)".formatted(
                     settings.requests(), BenchText.duration(settings.latency()), settings.accounts(), settings.inFlight()));
             try (LoadGenerator load = LoadGenerator.create(bootstrap, "bench-", settings.requests(), settings.promptChars())) {
@@ -322,19 +316,15 @@ final class Processes {
         // Not named after RELAY_ID: the run counts the writes to topics whose names start with it.
         String applicationId = "bench-warm-relay";
         Path warmDir = dir.resolve("processor-warm");
-        Path config = write(warmDir.resolve("tokenrelay.yaml"), benchmark.relayConfig(applicationId, bootstrap,
-                account -> warmUrl, warmDir.resolve("state"), "ops:\n  port: 0\n  resultLog: false\n"));
+        Path config = processorConfig(applicationId, warmDir, bootstrap, account -> warmUrl, false);
         int requests = Math.min(settings.requests(), WARM_RELAY_REQUESTS);
         progress.accept("warming the broker up for the processor's traffic: %d requests through a throwaway processor"
                 .formatted(requests));
         ChildJvm warm = ChildJvm.start(warmDir, "run", jvmOptions, "run", "--config", config.toString());
         children.add(warm);
         try (LoadGenerator load = LoadGenerator.create(bootstrap, "warm-relay-", requests, settings.promptChars())) {
-            URI opsUri = URI.create(warm.awaitOutput(OPS_URI, Benchmark.START_TIMEOUT));
-            ChildProcessors.awaitReady(http, warm, opsUri.resolve("/health/ready"), Benchmark.START_TIMEOUT);
-            GroupReadiness.await(bootstrap, applicationId, settings.streamThreads(), Map.of(
-                    applicationId + ".requests", settings.partitions(), applicationId + ".attempts",
-                    settings.partitions()), Benchmark.START_TIMEOUT);
+            awaitReady(warm);
+            awaitGroup(bootstrap, applicationId);
             Measurement.Measured measured = Measurement.run(bootstrap, load, applicationId + ".requests",
                     applicationId + ".results", 0, settings.timeout(), () -> 0, name -> CpuMeter.Component.LOAD);
             if (measured.read().arrivals().size() < requests) {
@@ -347,7 +337,31 @@ final class Processes {
         }
     }
 
-    /** Calls the simulator's account that answers at once, a few hundred times, some at the same time. */
+    /**
+     * A processor's configuration in {@code dir}: the run's, with the user's defaults but two, any free
+     * port for the ops endpoint and the result log as asked.
+     */
+    private Path processorConfig(String applicationId, Path dir, String bootstrap, Function<String, String> baseUrl,
+            boolean resultLog) {
+        String ops = "ops:\n  port: 0\n" + (resultLog ? "" : "  resultLog: false\n");
+        return write(dir.resolve("tokenrelay.yaml"), benchmark.relayConfig(applicationId, bootstrap, baseUrl,
+                dir.resolve("state"), ops));
+    }
+
+    /** Waits for a processor's {@code /health/ready}. */
+    private void awaitReady(ChildJvm processor) throws InterruptedException {
+        URI opsUri = URI.create(processor.awaitOutput(OPS_URI, Benchmark.START_TIMEOUT));
+        ChildProcessors.awaitReady(http, processor, opsUri.resolve("/health/ready"), Benchmark.START_TIMEOUT);
+    }
+
+    /** Waits until the application's consumer group has its stream threads and every input partition assigned. */
+    private void awaitGroup(String bootstrap, String applicationId) throws InterruptedException {
+        GroupReadiness.await(bootstrap, applicationId, settings.streamThreads(), Map.of(
+                applicationId + ".requests", settings.partitions(), applicationId + ".attempts", settings.partitions()),
+                Benchmark.START_TIMEOUT);
+    }
+
+    /** Calls the simulator's account that answers at once, ten rounds of a couple of hundred at the same time. */
     private void warmSimulator(String baseUrl) throws InterruptedException {
         HttpRequest call = HttpRequest.newBuilder(URI.create(baseUrl + "/chat/completions"))
                 .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
