@@ -30,13 +30,15 @@ import java.util.Set;
  * @param processes whether the broker, the simulated upstream and the processor each run in a
  *     process of their own ({@code --processes}); the warm-up and the naive reference belong to
  *     the one-JVM run
+ * @param separateIntake whether tokenrelay runs intake apart from dispatch ({@code processor.separateIntake}),
+ *     as two Kafka Streams clients with intake's one stream thread of its own
  * @param processorJvmOptions JVM options for the processor's process with {@code --processes},
  *     after the ones the start script ships (a later option wins), e.g. to record a flight
  */
 public record BenchSettings(int requests, Duration latency, double failureRate, int inFlight, int accounts,
         int partitions, int streamThreads, Duration timeout, int warmup, double rate, int promptChars, boolean pipe,
         boolean naive, Duration naiveTime, boolean resultLog, long seed, Map<String, String> streamsConfig,
-        boolean processes, List<String> processorJvmOptions) {
+        boolean processes, boolean separateIntake, List<String> processorJvmOptions) {
 
     /**
      * In one JVM each connection takes two file descriptors of the one process (the client's end and
@@ -104,5 +106,13 @@ public record BenchSettings(int requests, Duration latency, double failureRate, 
         if (!condition) {
             throw new IllegalArgumentException(message);
         }
+    }
+
+    /**
+     * The members tokenrelay's consumer group has once every stream thread joined: with intake
+     * apart, dispatch's {@link #streamThreads()} and intake's one thread.
+     */
+    public int relayMembers() {
+        return streamThreads + (separateIntake ? 1 : 0);
     }
 }

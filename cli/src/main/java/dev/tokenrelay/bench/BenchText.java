@@ -24,9 +24,10 @@ public final class BenchText {
         BenchSettings s = report.settings();
         BenchReport.Machine m = report.machine();
         out.printf("tokenrelay bench: %d requests, upstream latency %s, failure rate %s, %d account%s x %d in flight, "
-                        + "%d partitions, %d stream thread%s%s%n",
+                        + "%d partitions, %d stream thread%s%s%s%n",
                 s.requests(), duration(s.latency()), percent(s.failureRate()), s.accounts(), s.accounts() == 1 ? "" : "s",
                 s.inFlight(), s.partitions(), s.streamThreads(), s.streamThreads() == 1 ? "" : "s",
+                s.separateIntake() ? " (tokenrelay's dispatch; intake apart on one of its own)" : "",
                 s.rate() > 0 ? ", produced at %.0f/s".formatted(s.rate()) : ", produced all at once");
         if (s.processes()) {
             out.printf("  the processor's log line per result is %s%n", s.resultLog()
@@ -250,12 +251,29 @@ public final class BenchText {
     }
 
     private static void streamThreads(PrintWriter out, PhaseFigures f) {
-        f.streamThreads().forEach((thread, m) -> out.printf("  %-16s time polling %s, processing %s, punctuating %s, "
-                        + "committing %s; commit avg %s max %s; punctuate max %s; blocked on Kafka clients %.1f s%n",
-                thread, percent(m.get("poll-ratio")), percent(m.get("process-ratio")), percent(m.get("punctuate-ratio")),
-                percent(m.get("commit-ratio")), ms(m.getOrDefault("commit-latency-avg", 0.0)),
-                ms(m.getOrDefault("commit-latency-max", 0.0)), ms(m.getOrDefault("punctuate-latency-max", 0.0)),
-                m.getOrDefault("blocked-time-ns-total", 0.0) / 1e9));
+        f.streamThreads().forEach((thread, m) -> {
+            out.printf("  %-16s time polling %s, processing %s, punctuating %s, committing %s; commit avg %s",
+                    thread, percent(m.get("poll-ratio")), percent(m.get("process-ratio")),
+                    percent(m.get("punctuate-ratio")), percent(m.get("commit-ratio")),
+                    ms(m.getOrDefault("commit-latency-avg", 0.0)));
+            if (m.containsKey("commit-latency-max")) {
+                out.printf(" max %s", ms(m.get("commit-latency-max")));
+            }
+            if (m.containsKey("punctuate-latency-max")) {
+                out.printf("; punctuate max %s", ms(m.get("punctuate-latency-max")));
+            }
+            if (m.containsKey("blocked-time-ns-total")) {
+                out.printf("; blocked on Kafka clients %.1f s", m.get("blocked-time-ns-total") / 1e9);
+            }
+            Map<String, Double> read = StreamsThreadMetrics.recordsRead(m);
+            if (!read.isEmpty()) {
+                StringBuilder records = new StringBuilder();
+                read.forEach((topic, count) -> records.append(records.isEmpty() ? "" : ", ")
+                        .append(topic).append(' ').append("%,.0f".formatted(count)));
+                out.print("; read " + records);
+            }
+            out.println();
+        });
     }
 
     private static void timeline(PrintWriter out, PhaseFigures f) {

@@ -154,7 +154,7 @@ public final class Benchmark {
             if (!relay.awaitRunning(START_TIMEOUT)) {
                 throw new IllegalStateException("tokenrelay did not start: its state is " + relay.state());
             }
-            GroupReadiness.await(bootstrap, RELAY_ID, settings.streamThreads(), Map.of(
+            GroupReadiness.await(bootstrap, RELAY_ID, settings.relayMembers(), Map.of(
                     config.topics().requests().name(), settings.partitions(),
                     config.topics().attempts().name(), settings.partitions()), START_TIMEOUT);
             if (settings.warmup() > 0) {
@@ -236,7 +236,11 @@ public final class Benchmark {
                     account, quote(baseUrl.apply(account)), settings.inFlight()));
         }
         // No cooldown without a Retry-After: a 500 in the failure mix must fail over, not park the account.
-        yaml.append("policy:\n  defaultCooldown: 0s\n").append(extra);
+        yaml.append("policy:\n  defaultCooldown: 0s\n");
+        if (settings.separateIntake()) {
+            yaml.append("processor:\n  separateIntake: true\n");
+        }
+        yaml.append(extra);
         return yaml.toString();
     }
 

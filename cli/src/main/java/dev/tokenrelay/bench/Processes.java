@@ -4,6 +4,7 @@ import dev.tokenrelay.bench.BenchReport.InFlight;
 import dev.tokenrelay.bench.BenchReport.PhaseFigures;
 import dev.tokenrelay.bench.BenchReport.ProcessFigures;
 import dev.tokenrelay.chaos.ChildJvm;
+import dev.tokenrelay.ops.scrape.PrometheusText;
 import dev.tokenrelay.tools.JvmOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -169,7 +170,7 @@ final class Processes {
         ProcessSampler sampler = new ProcessSampler(processor.pid());
         sampler.start();
         try {
-            awaitReady(processor);
+            URI opsUri = awaitReady(processor);
             double readyMillis = (System.nanoTime() - startNanos) / 1e6;
             progress.accept("tokenrelay: ready %.1f s after its JVM started (pid %d)".formatted(readyMillis / 1000,
                     processor.pid()));
@@ -186,10 +187,11 @@ final class Processes {
                         ThreadKinds.sample(processor.pid(), Benchmark.RELAY_ID));
                 sampler.stop();
                 Map<String, Long> logEntries = TopicLogs.endOffsets(bootstrap, Benchmark.RELAY_ID);
+                Map<String, Map<String, Double>> streamThreads = streamThreads(opsUri);
                 PhaseFigures phase = Analysis.phase("tokenrelay", Benchmark.RELAY_ID,
                         settings.streamsConfig().getOrDefault("processing.guarantee", "exactly_once_v2"), load.ids(),
                         load.requestBytes(), measured, "none in this JVM: the processor runs in a process of its own "
-                                + "(see processes)", Map.of());
+                                + "(see processes)", streamThreads);
                 List<ResultReader.Arrival> arrivals = measured.read().arrivals();
                 long first = measured.sentNanos()[0];
                 long last = arrivals.stream().mapToLong(ResultReader.Arrival::readNanos).max().orElse(first);
@@ -349,14 +351,34 @@ final class Processes {
     }
 
     /** Waits for a processor's {@code /health/ready}. */
-    private void awaitReady(ChildJvm processor) throws InterruptedException {
+    private URI awaitReady(ChildJvm processor) throws InterruptedException {
         URI opsUri = URI.create(processor.awaitOutput(OPS_URI, Benchmark.START_TIMEOUT));
         ChildProcessors.awaitReady(http, processor, opsUri.resolve("/health/ready"), Benchmark.START_TIMEOUT);
+        return opsUri;
+    }
+
+    /**
+     * The processor's stream threads, from its {@code /metrics}: their shares of time and the
+     * records each read from each topic; empty when the endpoint does not answer.
+     */
+    private Map<String, Map<String, Double>> streamThreads(URI opsUri) {
+        try {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(opsUri.resolve("/metrics"))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() == 200
+                    ? StreamsThreadMetrics.fromPrometheus(PrometheusText.parse(response.body()), Benchmark.RELAY_ID)
+                    : Map.of();
+        } catch (IOException e) {
+            return Map.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Map.of();
+        }
     }
 
     /** Waits until the application's consumer group has its stream threads and every input partition assigned. */
     private void awaitGroup(String bootstrap, String applicationId) throws InterruptedException {
-        GroupReadiness.await(bootstrap, applicationId, settings.streamThreads(), Map.of(
+        GroupReadiness.await(bootstrap, applicationId, settings.relayMembers(), Map.of(
                 applicationId + ".requests", settings.partitions(), applicationId + ".attempts", settings.partitions()),
                 Benchmark.START_TIMEOUT);
     }

@@ -120,6 +120,10 @@ final class BenchCommand implements Callable<Integer> {
             + "process's CPU, resident memory and time from its start to the first result.")
     boolean processes;
 
+    @Option(names = "--separate-intake", description = "Run tokenrelay with processor.separateIntake: intake in a "
+            + "Kafka Streams client of its own, on one stream thread of its own, apart from dispatch's --stream-threads.")
+    boolean separateIntake;
+
     @Option(names = "--processor-jvm-option", paramLabel = "OPTION",
             description = "With --processes: a JVM option for the processor's process, after the ones the start script "
                     + "ships (a later one wins), e.g. -XX:StartFlightRecording=filename=run.jfr; repeatable.")
@@ -177,7 +181,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         return new BenchSettings(requests, latency, failureRate, inFlight, accounts, partitions, streamThreads,
                 timeout == null ? Duration.ofMinutes(2) : timeout, warmup, rate, promptChars, pipe, naive, naiveTime,
-                resultLog == null ? processes : resultLog, seed, streamsConfig, processes,
+                resultLog == null ? processes : resultLog, seed, streamsConfig, processes, separateIntake,
                 processorJvmOptions);
     }
 
@@ -211,6 +215,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (!processorJvmOptions.isEmpty()) {
             refused.add("--processor-jvm-option");
+        }
+        if (separateIntake) {
+            refused.add("--separate-intake");
         }
         if (!refused.isEmpty()) {
             throw new IllegalArgumentException(String.join(", ", refused) + (refused.size() == 1 ? " does" : " do")

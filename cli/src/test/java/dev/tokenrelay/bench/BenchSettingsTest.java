@@ -13,7 +13,7 @@ class BenchSettingsTest {
     private static BenchSettings settings(int requests, Duration latency, double failureRate, int inFlight, int accounts,
             Map<String, String> streams) {
         return new BenchSettings(requests, latency, failureRate, inFlight, accounts, 4, 2, Duration.ofMinutes(2), 0, 0, 512,
-                true, false, Duration.ofSeconds(20), false, 1, streams, false, List.of());
+                true, false, Duration.ofSeconds(20), false, 1, streams, false, false, List.of());
     }
 
     @Test
@@ -59,11 +59,11 @@ class BenchSettingsTest {
 
     private static BenchSettings processes(int inFlight) {
         return new BenchSettings(100, Duration.ofSeconds(1), 0, inFlight, 1, 4, 2, Duration.ofMinutes(2), 0, 0,
-                512, true, false, Duration.ofSeconds(20), true, 1, Map.of(), true, List.of());
+                512, true, false, Duration.ofSeconds(20), true, 1, Map.of(), true, false, List.of());
     }
 
     private static BenchSettings processes(boolean naive, double failureRate, int warmup) {
         return new BenchSettings(100, Duration.ofSeconds(1), failureRate, 64, 1, 4, 2, Duration.ofMinutes(2), warmup, 0,
-                512, true, naive, Duration.ofSeconds(20), true, 1, Map.of(), true, List.of());
+                512, true, naive, Duration.ofSeconds(20), true, 1, Map.of(), true, false, List.of());
     }
 }

@@ -20,6 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BenchCommandIT {
 
+    /** The prefix of a stream thread's count of the records it read from one topic. */
+    private static final String READ = "records-read:";
+
     @TempDir
     Path dir;
 
@@ -111,5 +114,46 @@ class BenchCommandIT {
         assertThat(processes.path("logEntries").fieldNames()).toIterable()
                 .allSatisfy(topic -> assertThat(topic).startsWith("bench-relay").doesNotContain("warm"));
         assertThat(run.out()).contains("processor threads", "topic writes");
+        // And its stream threads, scraped from its /metrics, read every request once between them
+        assertThat(recordsRead(report.path("relay").path("streamThreads"), "requests")).isEqualTo(2000);
+    }
+
+    @Test
+    void shouldRunIntakeApartAndTellWhichStreamThreadReadWhat() throws Exception {
+        // Given a small one-JVM run with intake in a Kafka Streams client of its own
+        Path json = dir.resolve("apart.json");
+
+        // When the benchmark runs with --separate-intake and --detail
+        Cli.Run run = Cli.run(new BenchCommand(), "--requests", "300", "--latency", "50ms", "--in-flight", "16",
+                "--separate-intake", "--no-pipe", "--detail", "--timeout", "1m", "--json", json.toString());
+
+        // Then every request got one result, and one stream thread of the three read every request and no attempt
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains("intake apart", "read requests 300");
+        JsonNode report = JsonCodec.mapper().readTree(Files.readString(json));
+        assertThat(report.path("relay").path("completed").asInt()).isEqualTo(300);
+        assertThat(report.path("relay").path("duplicates").asInt()).isZero();
+        JsonNode threads = report.path("relay").path("streamThreads");
+        assertThat(threads.size()).isEqualTo(3);
+        List<JsonNode> intake = new ArrayList<>();
+        threads.forEach(thread -> {
+            if (thread.has(READ + "requests")) {
+                intake.add(thread);
+            }
+        });
+        assertThat(intake).singleElement().satisfies(thread -> {
+            assertThat(thread.path(READ + "requests").asDouble()).isEqualTo(300);
+            assertThat(thread.has(READ + "attempts")).isFalse();
+        });
+        assertThat(recordsRead(threads, "attempts")).isGreaterThanOrEqualTo(300);
+    }
+
+    /** The records the stream threads of a report read from {@code topic}, summed. */
+    private static double recordsRead(JsonNode streamThreads, String topic) {
+        double sum = 0;
+        for (JsonNode thread : streamThreads) {
+            sum += thread.path(READ + topic).asDouble();
+        }
+        return sum;
     }
 }
