@@ -86,6 +86,15 @@ public record BenchSettings(int requests, Duration latency, double failureRate, 
             require(!RESERVED.contains(key), "--streams-config " + key + " is set by the benchmark"
                     + (key.equals("num.stream.threads") ? "; use --stream-threads" : ""));
         }
+        if (separateIntake) {
+            // tokenrelay would run one client (with a warning) and the group would never have the
+            // member the benchmark waits for.
+            String protocol = streamsConfig.getOrDefault("group.protocol", "classic");
+            require(protocol.equalsIgnoreCase("classic"), "--separate-intake needs the classic group protocol, got "
+                    + "--streams-config group.protocol=" + protocol);
+            require(!streamsConfig.containsKey("task.assignor.class"),
+                    "--separate-intake needs tokenrelay's own task assignor; drop --streams-config task.assignor.class");
+        }
         streamsConfig = Map.copyOf(streamsConfig);
         processorJvmOptions = processorJvmOptions == null ? List.of() : List.copyOf(processorJvmOptions);
         require(processes || processorJvmOptions.isEmpty(), "--processor-jvm-option applies to --processes only");

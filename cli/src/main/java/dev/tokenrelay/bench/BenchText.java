@@ -267,10 +267,9 @@ public final class BenchText {
             }
             Map<String, Double> read = StreamsThreadMetrics.recordsRead(m);
             if (!read.isEmpty()) {
-                StringBuilder records = new StringBuilder();
-                read.forEach((topic, count) -> records.append(records.isEmpty() ? "" : ", ")
-                        .append(topic).append(' ').append("%,.0f".formatted(count)));
-                out.print("; read " + records);
+                out.print("; read " + read.entrySet().stream()
+                        .map(entry -> entry.getKey() + " %,.0f".formatted(entry.getValue()))
+                        .collect(Collectors.joining(", ")));
             }
             out.println();
         });

@@ -4,7 +4,7 @@ import dev.tokenrelay.bench.BenchReport.InFlight;
 import dev.tokenrelay.bench.BenchReport.PhaseFigures;
 import dev.tokenrelay.bench.BenchReport.ProcessFigures;
 import dev.tokenrelay.chaos.ChildJvm;
-import dev.tokenrelay.ops.scrape.PrometheusText;
+import dev.tokenrelay.ops.scrape.MetricsScraper;
 import dev.tokenrelay.tools.JvmOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -363,15 +363,10 @@ final class Processes {
      */
     private Map<String, Map<String, Double>> streamThreads(URI opsUri) {
         try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(opsUri.resolve("/metrics"))
-                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-            return response.statusCode() == 200
-                    ? StreamsThreadMetrics.fromPrometheus(PrometheusText.parse(response.body()), Benchmark.RELAY_ID)
-                    : Map.of();
-        } catch (IOException e) {
-            return Map.of();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            return StreamsThreadMetrics.fromPrometheus(new MetricsScraper(Duration.ofSeconds(10))
+                    .scrape(opsUri.resolve("/metrics")), Benchmark.RELAY_ID);
+        } catch (MetricsScraper.ScrapeException e) {
+            progress.accept("tokenrelay: no stream-thread figures: " + e.getMessage());
             return Map.of();
         }
     }

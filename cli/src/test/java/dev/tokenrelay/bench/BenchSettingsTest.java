@@ -43,6 +43,24 @@ class BenchSettingsTest {
     }
 
     @Test
+    void shouldRefuseIntakeApartWhereTokenrelayWouldRunOneClient() {
+        // Given --separate-intake, When the streams protocol or an assignor of the user's is asked for,
+        // Then the option at fault is named
+        assertThatThrownBy(() -> apart(Map.of("group.protocol", "streams")))
+                .hasMessageContaining("--separate-intake needs the classic group protocol");
+        assertThatThrownBy(() -> apart(Map.of("task.assignor.class", "com.example.Assignor")))
+                .hasMessageContaining("task.assignor.class");
+        // And otherwise the group waits for intake's thread too
+        assertThat(apart(Map.of("group.protocol", "classic")).relayMembers()).isEqualTo(3);
+        assertThat(settings(100, Duration.ofSeconds(1), 0, 64, 1, Map.of()).relayMembers()).isEqualTo(2);
+    }
+
+    private static BenchSettings apart(Map<String, String> streams) {
+        return new BenchSettings(100, Duration.ofSeconds(1), 0, 64, 1, 4, 2, Duration.ofMinutes(2), 0, 0, 512,
+                true, false, Duration.ofSeconds(20), false, 1, streams, false, true, List.of());
+    }
+
+    @Test
     void shouldRefuseWhatTheProcessesModeCannotRun() {
         // Given --processes, When the naive way or a warm-up is asked for, Then the option is named
         assertThatThrownBy(() -> processes(true, 0, 0)).hasMessage("--naive does not apply to --processes");

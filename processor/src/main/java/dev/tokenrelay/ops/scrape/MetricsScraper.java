@@ -9,7 +9,7 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 
-/** Fetches a processor's {@code /metrics} for the {@code accounts} command. */
+/** Fetches a processor's {@code /metrics} for the {@code accounts} command and the benchmark. */
 public final class MetricsScraper {
 
     private final HttpClient client;
